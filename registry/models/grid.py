@@ -1,0 +1,77 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from registry.validators import validate_bin
+
+from .common import Region, audited, non_negative, twelve_digits
+
+
+class OnTheHour(models.Func):
+    """True when a timestamptz lies exactly on a UTC hour (independent of the session time zone)."""
+
+    template = "(MOD(EXTRACT(EPOCH FROM %(expressions)s), 3600) = 0)"
+    output_field = models.BooleanField()
+
+
+class Tariff(models.TextChoices):
+    RESIDENTIAL = "residential", _("Residential")
+    COMMERCIAL = "commercial", _("Commercial")
+    INDUSTRIAL = "industrial", _("Industrial")
+    AGRICULTURAL = "agricultural", _("Agricultural")
+
+
+@audited
+class GridConnection(models.Model):
+    """A metered connection point as a grid company knows it."""
+
+    Tariff = Tariff
+
+    meter_id = models.CharField(_("meter id"), max_length=64, unique=True)
+    operator = models.CharField(_("grid operator"), max_length=255)
+    consumer_name = models.CharField(_("consumer name"), max_length=255, blank=True)
+    consumer_bin = models.CharField(_("consumer BIN/IIN"), max_length=12, blank=True, validators=[validate_bin])
+    region = models.CharField(_("region"), max_length=32, choices=Region.choices)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    tariff = models.CharField(_("tariff"), max_length=16, choices=Tariff.choices)
+    contracted_mw = models.DecimalField(_("contracted MW"), max_digits=10, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grid connection")
+        verbose_name_plural = _("grid connections")
+        ordering = ["meter_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=twelve_digits("consumer_bin") | models.Q(consumer_bin=""),
+                name="connection_consumer_bin_12_digits_or_blank",
+            ),
+            models.CheckConstraint(condition=models.Q(region__in=Region.values), name="connection_region_known"),
+            models.CheckConstraint(condition=models.Q(tariff__in=Tariff.values), name="connection_tariff_known"),
+            models.CheckConstraint(condition=non_negative("contracted_mw", nullable=True), name="connection_mw_gte_0"),
+        ]
+
+    def __str__(self):
+        return self.meter_id
+
+
+class MeterReading(models.Model):
+    """One hour of energy on one connection: the grid feed, hundreds of millions of rows.
+
+    The composite primary key (connection, hour) is the only index: it serves
+    both uniqueness and every per-connection window scan. No audit triggers
+    here; corrections are recorded by the ingestion service.
+    """
+
+    pk = models.CompositePrimaryKey("connection", "period_start")
+    connection = models.ForeignKey(
+        GridConnection, on_delete=models.CASCADE, related_name="readings", db_index=False, verbose_name=_("connection")
+    )
+    period_start = models.DateTimeField(_("hour starting (UTC)"))
+    kwh = models.DecimalField(_("energy, kWh"), max_digits=12, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("meter reading")
+        verbose_name_plural = _("meter readings")
+        constraints = [
+            models.CheckConstraint(condition=non_negative("kwh"), name="reading_kwh_gte_0"),
+            models.CheckConstraint(condition=OnTheHour("period_start"), name="reading_on_the_hour"),
+        ]

@@ -1,0 +1,145 @@
+import pgtrigger
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .common import audited, non_negative
+from .facilities import Facility
+from .firms import Firm
+
+# Licences in these statuses hold their facilities: no other licence may cover
+# the same facility over overlapping dates. A suspended licence still holds
+# them, since it returns to active when the suspension ends.
+HOLDING_STATUSES = ("active", "suspended")
+
+
+class LicenceStatus(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    UNDER_REVIEW = "under_review", _("Under review")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    SURRENDERED = "surrendered", _("Surrendered")
+    REJECTED = "rejected", _("Rejected")
+
+
+class LicenceSubtype(models.TextChoices):
+    OWN_DATA_CENTRE = "I", _("I — own mining data centre")
+    HOSTED = "II", _("II — hosted in another's data centre")
+
+
+@audited
+class Licence(models.Model):
+    """A digital-mining licence, from application to its end."""
+
+    Status = LicenceStatus
+    Subtype = LicenceSubtype
+
+    PENDING_STATUSES = (Status.APPLIED, Status.UNDER_REVIEW)
+    # An application has no dates until it is granted; every other status has both.
+    UNDATED_STATUSES = (Status.APPLIED, Status.UNDER_REVIEW, Status.REJECTED)
+
+    number = models.CharField(_("licence number"), max_length=32, unique=True, null=True, blank=True)
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="licences", verbose_name=_("firm"))
+    facilities = models.ManyToManyField(
+        Facility, through="LicenceCoverage", related_name="licences", verbose_name=_("facilities")
+    )
+    capacity_mw = models.DecimalField(_("licensed capacity, MW"), max_digits=10, decimal_places=3)
+    subtype = models.CharField(_("subtype"), max_length=2, choices=Subtype.choices, default=Subtype.OWN_DATA_CENTRE)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.APPLIED)
+    status_reason = models.TextField(_("reason for the last decision"), blank=True)
+    suspended_until = models.DateField(_("suspended until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+        ordering = ["-valid_from", "number"]
+        constraints = [
+            models.CheckConstraint(condition=non_negative("capacity_mw"), name="licence_capacity_gte_0"),
+            models.CheckConstraint(condition=models.Q(status__in=LicenceStatus.values), name="licence_status_known"),
+            models.CheckConstraint(condition=models.Q(subtype__in=LicenceSubtype.values), name="licence_subtype_known"),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__isnull=True)
+                | models.Q(valid_from__lte=models.F("valid_until")),
+                name="licence_valid_from_lte_until",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["applied", "under_review", "rejected"])
+                | models.Q(valid_from__isnull=False, valid_until__isnull=False, number__isnull=False),
+                name="licence_granted_has_number_and_dates",
+            ),
+        ]
+        triggers = [
+            # Keep the coverage rows' copy of status and dates in step, so the
+            # exclusion constraint on them sees every change of the licence.
+            pgtrigger.Trigger(
+                name="licence_refresh_coverage",
+                level=pgtrigger.Row,
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("status", "valid_from", "valid_until"),
+                func="UPDATE registry_licencecoverage SET licence_id = licence_id WHERE licence_id = NEW.id; RETURN NULL;",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number or _("application #%(id)s") % {"id": self.pk}
+
+    def is_in_force(self, on_date) -> bool:
+        """Tell whether the licence is in force on a date (CONTRACT §3)."""
+        return (
+            self.status == self.Status.ACTIVE
+            and self.valid_from is not None
+            and self.valid_from <= on_date <= self.valid_until
+        )
+
+
+@audited
+class LicenceCoverage(models.Model):
+    """A facility covered by a licence.
+
+    `period` and `holds` mirror the licence (set by triggers, never by code)
+    so that PostgreSQL itself refuses two live licences over one facility.
+    """
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="coverage", verbose_name=_("licence"))
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="coverage", verbose_name=_("facility"))
+    period = DateRangeField(_("period"), null=True, editable=False)
+    holds = models.BooleanField(_("holds the facility"), default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("licence coverage")
+        verbose_name_plural = _("licence coverage")
+        constraints = [
+            models.UniqueConstraint(fields=["licence", "facility"], name="licence_coverage_unique"),
+            ExclusionConstraint(
+                name="licence_coverage_no_overlap",
+                expressions=[("facility", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
+                condition=models.Q(holds=True),
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="coverage_copy_licence",
+                level=pgtrigger.Row,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                func=f"""
+                    SELECT daterange(l.valid_from, l.valid_until, '[]'),
+                           (l.status IN {HOLDING_STATUSES!r} AND l.valid_from IS NOT NULL AND l.valid_until IS NOT NULL)
+                      INTO NEW.period, NEW.holds
+                      FROM registry_licence l WHERE l.id = NEW.licence_id;
+                    RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.licence} → {self.facility.ref}"
