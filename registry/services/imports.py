@@ -1,0 +1,320 @@
+"""Importing an existing register from contract-format CSV files (CONTRACT §5).
+
+All or nothing: every file is read in one transaction, every bad row is
+reported with its file, line and column, and any error rolls everything back.
+Rows are upserted by their natural key, so importing the same files twice
+changes nothing.
+"""
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from registry.errors import ImportRejected
+from registry.models import (
+    Facility,
+    FacilityConnection,
+    Firm,
+    GridConnection,
+    Licence,
+    LicenceCoverage,
+    Ownership,
+    Person,
+    PowerDeclaration,
+    Region,
+)
+from registry.services import csvfiles as c
+from registry.services.declarations import declaration_file
+
+
+class Outcome(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass
+class FileReport:
+    file: str
+    counts: dict[Outcome, int] = field(default_factory=lambda: {outcome: 0 for outcome in Outcome})
+
+    @property
+    def changed(self) -> int:
+        return self.counts[Outcome.CREATED] + self.counts[Outcome.UPDATED]
+
+
+@dataclass
+class RegisterImportReport:
+    files: list[FileReport]
+
+    @property
+    def changed(self) -> int:
+        return sum(report.changed for report in self.files)
+
+
+class RowProblem(Exception):
+    """A row that parsed but cannot be applied (an unknown reference, a constraint)."""
+
+    def __init__(self, column: str, reason: str):
+        self.column = column
+        self.reason = reason
+        super().__init__(reason)
+
+
+REGIONS = Region.values
+MW = c.decimal(max_digits=10, places=3)
+
+FIRM_COLUMNS = [
+    c.Column("bin", c.bin_number, required=True),
+    c.Column("name", c.text(255), required=True),
+    c.Column("region", c.choice(REGIONS), required=True),
+    c.Column("address", c.text(500), default=""),
+    c.Column("email", c.email, default=""),
+]
+OWNER_COLUMNS = [
+    c.Column("firm_bin", c.bin_number, required=True),
+    c.Column("person_id", c.text(64), required=True),
+    c.Column("full_name", c.text(255), required=True),
+    c.Column("iin", c.bin_number, default=""),
+    c.Column("role", c.choice(Ownership.Role.values), default=Ownership.Role.BENEFICIAL_OWNER),
+    c.Column("share_percent", c.decimal(max_digits=5, places=2)),
+    c.Column("is_pep", c.boolean, default=False),
+]
+CONNECTION_COLUMNS = [
+    c.Column("meter_id", c.text(64), required=True),
+    c.Column("operator", c.text(255), required=True),
+    c.Column("consumer_name", c.text(255), default=""),
+    c.Column("consumer_bin", c.bin_number, default=""),
+    c.Column("region", c.choice(REGIONS), required=True),
+    c.Column("address", c.text(500), default=""),
+    c.Column("tariff", c.choice(GridConnection.Tariff.values), required=True),
+    c.Column("contracted_mw", MW),
+]
+FACILITY_COLUMNS = [
+    c.Column("ref", c.text(64), required=True),
+    c.Column("firm_bin", c.bin_number, required=True),
+    c.Column("name", c.text(255), required=True),
+    c.Column("region", c.choice(REGIONS), required=True),
+    c.Column("address", c.text(500), default=""),
+    c.Column("latitude", c.decimal(max_digits=9, places=6, minimum=Decimal(-90))),
+    c.Column("longitude", c.decimal(max_digits=9, places=6, minimum=Decimal(-180))),
+    c.Column("meter_ids", c.ref_list, required=True),
+    c.Column("capacity_mw", MW, required=True),
+    c.Column("devices", c.integer),
+]
+LICENCE_COLUMNS = [
+    c.Column("number", c.text(32), required=True),
+    c.Column("firm_bin", c.bin_number, required=True),
+    c.Column("facility_refs", c.ref_list, required=True),
+    c.Column("capacity_mw", MW, required=True),
+    c.Column("valid_from", c.date, required=True),
+    c.Column("valid_until", c.date, required=True),
+    c.Column("status", c.choice(Licence.Status.values), required=True),
+    c.Column("subtype", c.choice(Licence.Subtype.values), default=Licence.Subtype.OWN_DATA_CENTRE),
+]
+DECLARATION_COLUMNS = [
+    c.Column("facility_ref", c.text(64), required=True),
+    c.Column("month", c.month, required=True),
+    c.Column("consumed_mwh", c.decimal(max_digits=12, places=3), required=True),
+    c.Column("peak_mw", MW),
+    c.Column("devices", c.integer),
+    c.Column(
+        "power_source",
+        c.choice(PowerDeclaration.PowerSource.values),
+        default=PowerDeclaration.PowerSource.GRID_EXCHANGE,
+    ),
+]
+
+
+def _firm_id(bin_number: str, column: str = "firm_bin") -> int:
+    firm_id = Firm.objects.filter(bin=bin_number).values_list("id", flat=True).first()
+    if firm_id is None:
+        raise RowProblem(column, _("no firm with BIN %(bin)s in the register or in firms.csv") % {"bin": bin_number})
+    return firm_id
+
+
+def _upsert(model: type[models.Model], key: dict[str, Any], values: dict[str, Any]) -> tuple[Any, Outcome]:
+    """Create the row with this natural key, or update the fields that differ."""
+    obj = model.objects.filter(**key).first()
+    if obj is None:
+        return model.objects.create(**key, **values), Outcome.CREATED
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        return obj, Outcome.UNCHANGED
+    for name in changed:
+        setattr(obj, name, values[name])
+    auto_now = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    obj.save(update_fields=changed + auto_now)
+    return obj, Outcome.UPDATED
+
+
+def _sync_links(through: type[models.Model], owner: dict[str, Any], target: str, wanted_ids: set[int]) -> bool:
+    """Make the set of links of one owner exactly `wanted_ids`; tell whether anything changed."""
+    existing = set(through.objects.filter(**owner).values_list(f"{target}_id", flat=True))
+    if existing == wanted_ids:
+        return False
+    through.objects.filter(**owner, **{f"{target}_id__in": existing - wanted_ids}).delete()
+    through.objects.bulk_create(through(**owner, **{f"{target}_id": pk}) for pk in sorted(wanted_ids - existing))
+    return True
+
+
+def _ids_by(model: type[models.Model], key: str, wanted: list[str], column: str, label: str) -> set[int]:
+    found = dict(model.objects.filter(**{f"{key}__in": wanted}).values_list(key, "id"))
+    missing = [value for value in wanted if value not in found]
+    if missing:
+        raise RowProblem(column, _("unknown %(what)s: %(values)s") % {"what": label, "values": "; ".join(missing)})
+    return set(found.values())
+
+
+def _import_firm(v: dict) -> Outcome:
+    _, outcome = _upsert(
+        Firm,
+        {"bin": v["bin"]},
+        {"name": v["name"], "region": v["region"], "address": v["address"], "email": v["email"]},
+    )
+    return outcome
+
+
+def _import_owner(v: dict) -> Outcome:
+    firm_id = _firm_id(v["firm_bin"])
+    person, person_outcome = _upsert(
+        Person, {"person_id": v["person_id"]}, {"full_name": v["full_name"], "iin": v["iin"], "is_pep": v["is_pep"]}
+    )
+    _, outcome = _upsert(
+        Ownership,
+        {"firm_id": firm_id, "person": person, "role": v["role"]},
+        {"share_percent": v["share_percent"]},
+    )
+    if outcome is Outcome.UNCHANGED and person_outcome is not Outcome.UNCHANGED:
+        return Outcome.UPDATED
+    return outcome
+
+
+def _import_connection(v: dict) -> Outcome:
+    key = {"meter_id": v.pop("meter_id")}
+    _, outcome = _upsert(GridConnection, key, v)
+    return outcome
+
+
+def _import_facility(v: dict) -> Outcome:
+    connection_ids = _ids_by(GridConnection, "meter_id", v["meter_ids"], "meter_ids", _("meter ids"))
+    facility, outcome = _upsert(
+        Facility,
+        {"ref": v["ref"]},
+        {
+            "firm_id": _firm_id(v["firm_bin"]),
+            **{name: v[name] for name in ("name", "region", "address", "latitude", "longitude", "capacity_mw", "devices")},
+        },
+    )
+    links_changed = _sync_links(FacilityConnection, {"facility": facility}, "connection", connection_ids)
+    return Outcome.UPDATED if outcome is Outcome.UNCHANGED and links_changed else outcome
+
+
+def _import_licence(v: dict) -> Outcome:
+    if v["valid_from"] > v["valid_until"]:
+        raise RowProblem("valid_until", _("is before valid_from"))
+    facility_ids = _ids_by(Facility, "ref", v["facility_refs"], "facility_refs", _("facility refs"))
+    licence, outcome = _upsert(
+        Licence,
+        {"number": v["number"]},
+        {
+            "firm_id": _firm_id(v["firm_bin"]),
+            **{name: v[name] for name in ("capacity_mw", "valid_from", "valid_until", "status", "subtype")},
+        },
+    )
+    links_changed = _sync_links(LicenceCoverage, {"licence": licence}, "facility", facility_ids)
+    return Outcome.UPDATED if outcome is Outcome.UNCHANGED and links_changed else outcome
+
+
+def _import_declaration(v: dict) -> Outcome:
+    facility = Facility.objects.filter(ref=v["facility_ref"]).first()
+    if facility is None:
+        raise RowProblem("facility_ref", _("unknown facility ref %(ref)s") % {"ref": v["facility_ref"]})
+    existed = PowerDeclaration.objects.filter(facility=facility, month=v["month"], is_current=True).exists()
+    _, changed = declaration_file(
+        facility=facility,
+        month=v["month"],
+        consumed_mwh=v["consumed_mwh"],
+        peak_mw=v["peak_mw"],
+        devices=v["devices"],
+        power_source=v["power_source"],
+    )
+    if not changed:
+        return Outcome.UNCHANGED
+    return Outcome.UPDATED if existed else Outcome.CREATED
+
+
+# Constraint names the database may raise, as a column and a reason a person understands.
+CONSTRAINT_MESSAGES: dict[str, tuple[str, Any]] = {
+    "licence_coverage_no_overlap": (
+        "facility_refs",
+        gettext_lazy("another active or suspended licence covers this facility over overlapping dates"),
+    ),
+}
+
+# Dependency order: each file refers only to the ones before it.
+REGISTER_FILES: list[tuple[str, list[c.Column], Callable[[dict], Outcome]]] = [
+    ("firms.csv", FIRM_COLUMNS, _import_firm),
+    ("owners.csv", OWNER_COLUMNS, _import_owner),
+    ("grid_connections.csv", CONNECTION_COLUMNS, _import_connection),
+    ("facilities.csv", FACILITY_COLUMNS, _import_facility),
+    ("licences.csv", LICENCE_COLUMNS, _import_licence),
+    ("declarations.csv", DECLARATION_COLUMNS, _import_declaration),
+]
+
+
+def register_import(*, directory: Path) -> RegisterImportReport:
+    """Import the register files found in a directory, all or nothing.
+
+    Raises ImportRejected with every error found (up to 100) and saves nothing
+    if any row is bad.
+    """
+    present = [(name, columns, apply) for name, columns, apply in REGISTER_FILES if (directory / name).is_file()]
+    if not present:
+        expected = ", ".join(name for name, _, _ in REGISTER_FILES)
+        raise ImportRejected([c.RowError(str(directory), 0, "", _("no register files found (expected any of %(files)s)") % {"files": expected})])
+    errors: list[c.RowError] = []
+    reports = []
+    with transaction.atomic():
+        for name, columns, apply in present:
+            reports.append(_import_file(directory / name, name, columns, apply, errors))
+            if len(errors) >= c.MAX_ERRORS:
+                break
+        if errors:
+            raise ImportRejected(errors)
+    return RegisterImportReport(reports)
+
+
+def _import_file(path: Path, name: str, columns: list[c.Column], apply, errors: list[c.RowError]) -> FileReport:
+    report = FileReport(name)
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        source = c.CsvSource(name, stream, columns, errors)
+        for row in source.rows():
+            try:
+                with transaction.atomic():
+                    outcome = apply(dict(row.values))
+            except RowProblem as problem:
+                source.error(row.line, problem.column, problem.reason)
+                continue
+            except IntegrityError as error:
+                source.error(row.line, *_describe(error))
+                continue
+            report.counts[outcome] += 1
+    return report
+
+
+def _describe(error: IntegrityError) -> tuple[str, str]:
+    diag = getattr(getattr(error, "__cause__", None), "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    if constraint in CONSTRAINT_MESSAGES:
+        column, reason = CONSTRAINT_MESSAGES[constraint]
+        return column, str(reason)
+    message = getattr(diag, "message_primary", None) or str(error).splitlines()[0]
+    return "", _("rejected by the database: %(message)s") % {"message": message}
