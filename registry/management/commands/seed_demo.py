@@ -1,0 +1,50 @@
+import datetime as dt
+import time
+
+import pghistory
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry.models import Firm
+from registry.services.demo import DEMO_PASSWORD, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Fill an empty registry with deterministic demo data: licensed firms, a grid feed with hidden farms, the 2022 campaign."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing (and succeed) if the registry has data.")
+        parser.add_argument("--today", type=dt.date.fromisoformat, help="Place the grid feed before this date (default: today, UTC).")
+        parser.add_argument("--connections", type=int, default=2000)
+        parser.add_argument("--days", type=int, default=30, help="Days of hourly readings for ordinary connections.")
+
+    def handle(self, *args, if_empty, today, connections, days, **options):
+        if Firm.objects.exists():
+            if if_empty:
+                self.stdout.write(_("The registry already holds data; demo data not added."))
+                return
+            raise CommandError(_("The registry already holds data: seed_demo fills an empty database only."))
+        started = time.monotonic()
+        with pghistory.context(command="seed_demo"):
+            summary = demo_seed(today=today or timezone.now().date(), connections=connections, days=days)
+        self.stdout.write(
+            _(
+                "Demo data: %(firms)d firms, %(facilities)d facilities, %(licences)d licences, "
+                "%(connections)d grid connections, %(readings)d hourly readings, %(declarations)d declarations, "
+                "%(campaign)d operations of the 2022 campaign (%(seconds).1f s)."
+            )
+            % {
+                "firms": summary.firms,
+                "facilities": summary.facilities,
+                "licences": summary.licences,
+                "connections": summary.connections,
+                "readings": summary.readings,
+                "declarations": summary.declarations,
+                "campaign": summary.campaign_operations,
+                "seconds": time.monotonic() - started,
+            }
+        )
+        self.stdout.write(
+            _("Demo logins (password “%(password)s”): regulator, inspector, auditor, firm.") % {"password": DEMO_PASSWORD}
+        )

@@ -1,0 +1,32 @@
+"""The staff roles of CONTRACT §2: which permissions each group holds.
+
+Applied by a data migration, and again by anything that must be sure the
+groups exist (seed_demo after a flush).
+"""
+
+REGISTRY_MODELS = [
+    "firm", "person", "ownership", "firmmembership", "gridconnection", "facility", "facilityconnection",
+    "licence", "licencecoverage", "powerdeclaration", "flag", "inspection", "enforcementaction", "exportlog",
+]
+# Inspectors read everything and record inspections; they take no licence decisions.
+INSPECTOR_WRITES = ["inspection"]
+
+REGULATORS = "regulators"
+INSPECTORS = "inspectors"
+AUDITORS = "auditors"
+
+
+def roles_sync(group_model, permission_model) -> None:
+    """Create the three staff groups and set their permissions exactly."""
+    registry = permission_model.objects.filter(
+        content_type__app_label="registry", content_type__model__in=REGISTRY_MODELS
+    )
+    view_all = registry.filter(codename__startswith="view_")
+    inspector_writes = registry.filter(content_type__model__in=INSPECTOR_WRITES, codename__regex=r"^(add|change)_")
+    for name, permissions in (
+        (REGULATORS, registry),
+        (INSPECTORS, view_all | inspector_writes),
+        (AUDITORS, view_all),
+    ):
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set(permissions)

@@ -1,0 +1,471 @@
+"""Deterministic demo data: a licensed industry, a grid feed with hidden farms, and the 2022 campaign.
+
+Everything is fictional. The same seed gives the same firms, people, sites,
+licences and load profiles; the grid feed and the licence dates are placed
+relative to `today`, so the demo always looks live.
+"""
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, Permission, User
+from django.db import connection, transaction
+
+from registry.models import (
+    EnforcementAction,
+    Facility,
+    FacilityConnection,
+    Firm,
+    FirmMembership,
+    GridConnection,
+    Inspection,
+    Licence,
+    LicenceCoverage,
+    Ownership,
+    Person,
+    PowerDeclaration,
+)
+from registry.roles import roles_sync
+from registry.validators import bin_check_digit
+
+DEMO_PASSWORD = "demo"
+STAFF_LOGINS = {"regulator": "regulators", "inspector": "inspectors", "auditor": "auditors"}
+
+# The 2022 inspection campaign, as the Agency for Financial Monitoring reported it.
+CAMPAIGN_VOLUNTARY_CLOSURES = 55
+CAMPAIGN_CANCELLED = 51
+CAMPAIGN_DEVICES = 67_000
+CAMPAIGN_VALUE_USD = Decimal("193000000")
+CAMPAIGN_CRIMINAL_CASES = 25
+
+# Licence statuses of the licensed industry, in the order firms are created.
+LICENCE_PLAN = (
+    ["active"] * 30
+    + ["suspended"] * 3
+    + ["expired"] * 3
+    + ["revoked"] * 2
+    + ["surrendered"] * 1
+    + ["applied"] * 2
+    + ["under_review"] * 2
+    + ["rejected"] * 1
+)
+
+MINING_REGIONS = ["pavlodar", "karaganda", "east_kazakhstan", "akmola", "kostanay", "ulytau", "abai", "jambyl"]
+ALL_REGIONS = [
+    "abai", "akmola", "aktobe", "almaty_region", "atyrau", "east_kazakhstan", "jambyl", "jetisu", "karaganda",
+    "kostanay", "kyzylorda", "mangystau", "north_kazakhstan", "pavlodar", "turkistan", "ulytau", "west_kazakhstan",
+    "astana", "almaty", "shymkent",
+]
+GRID_OPERATORS = {
+    "pavlodar": "Pavlodar Regional Grid", "karaganda": "Karaganda Power Networks", "almaty": "Almaty City Grid",
+    "east_kazakhstan": "East Grid Company", "astana": "Astana Power Networks",
+}
+NAME_STEMS = [
+    "Altyn", "Steppe", "Irtysh", "Saryarka", "Nomad", "Tengri", "Zhuldyz", "Aqsu", "Kokshe", "Ertis", "Shygys",
+    "Balkhash", "Turan", "Orda", "Tulpar", "Aibyn", "Kyran", "Bereke", "Sarbaz", "Akzhol", "Qyzyl", "Zhetisu",
+    "Alatau", "Burabay", "Esil", "Karatau", "Ulytau", "Tobol", "Nura", "Sayran",
+]
+NAME_TAILS = ["Hash", "Compute", "Data Centre", "Digital", "Mining", "Blockworks", "Energy Tech", "Cloud"]
+FIRST_NAMES = ["Ерлан", "Айгерим", "Нурлан", "Динара", "Бауыржан", "Асель", "Серик", "Жанар", "Тимур", "Гульнара",
+               "Арман", "Мадина", "Кайрат", "Сауле", "Данияр", "Алия", "Ержан", "Камила", "Руслан", "Айдана"]
+SURNAMES = ["Ахметов", "Садыков", "Нурпеисов", "Жумабаев", "Касымов", "Оспанов", "Бекмухамбетов", "Тулегенов",
+            "Искаков", "Омаров", "Сейткали", "Абдрахманов", "Маратов", "Кенжебеков", "Утепов", "Шаримов"]
+HOUSEHOLD_STREETS = ["ул. Абая", "ул. Сатпаева", "пр. Назарбаева", "ул. Толе би", "ул. Кабанбай батыра", "мкр. Самал"]
+
+
+@dataclass
+class DemoSummary:
+    firms: int
+    facilities: int
+    licences: int
+    connections: int
+    readings: int
+    declarations: int
+    campaign_operations: int
+
+
+@dataclass
+class _Profile:
+    """How one connection draws power, expressed for the SQL generator."""
+
+    connection_id: int
+    base_kw: float
+    amplitude: float  # daily swing around the base, 0 = flat
+    noise: float  # random spread, as a fraction of the load
+    peak_hour: int  # local hour of the daily peak
+    gap_share: float  # share of hours with no reading
+    start: dt.datetime
+
+
+class _Ids:
+    """Deterministic valid BINs/IINs and meter ids."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.seen: set[str] = set()
+        self.meters = 0
+
+    def bin(self, kind: str = "4") -> str:
+        while True:
+            # BIN: YYMM of registration, then a type digit; IIN: a birth date. Both end in a check digit.
+            prefix = f"{self.rng.randint(0, 22):02d}{self.rng.randint(1, 12):02d}{kind}{self.rng.randint(0, 999999):06d}"
+            check = bin_check_digit(prefix)
+            if check is not None and prefix + str(check) not in self.seen:
+                self.seen.add(prefix + str(check))
+                return prefix + str(check)
+
+    def meter(self, region: str) -> str:
+        self.meters += 1
+        return f"{region[:3].upper()}-{self.meters:06d}"
+
+
+def _operator(region: str) -> str:
+    return GRID_OPERATORS.get(region, f"{region.replace('_', ' ').title()} REC")
+
+
+@transaction.atomic
+def demo_seed(*, today: dt.date, connections: int = 2000, days: int = 30, seed: int = 2022) -> DemoSummary:
+    """Fill an empty registry with the demo world. Takes well under a minute on 2 cores."""
+    rng = random.Random(seed)
+    ids = _Ids(rng)
+    feed_end = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
+    feed_start = feed_end - dt.timedelta(days=days)
+    history_start = _add_months(dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC), -12)
+
+    _demo_users()
+    people = _people(rng, ids, 60)
+    firms, facilities, licences, profiles = _licensed_industry(rng, ids, people, today, history_start)
+    profiles += _ordinary_consumers(rng, ids, connections - len(profiles), feed_start)
+    campaign = _campaign_2022(rng, ids, people)
+    readings = _generate_readings(profiles, feed_end)
+    declarations = _declarations(rng, facilities, licences, today, history_start)
+
+    firm_user = User.objects.get(username="firm")
+    FirmMembership.objects.create(user=firm_user, firm=firms[0])
+    return DemoSummary(
+        firms=Firm.objects.count(),
+        facilities=len(facilities),
+        licences=len(licences),
+        connections=GridConnection.objects.count(),
+        readings=readings,
+        declarations=declarations,
+        campaign_operations=campaign,
+    )
+
+
+def _demo_users() -> None:
+    roles_sync(Group, Permission)
+    for username, group in STAFF_LOGINS.items():
+        user = User.objects.create_user(username, f"{username}@minereg.demo", DEMO_PASSWORD, is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+    User.objects.create_user("firm", "firm@minereg.demo", DEMO_PASSWORD)
+
+
+def _people(rng: random.Random, ids: _Ids, count: int) -> list[Person]:
+    people = []
+    for number in range(1, count + 1):
+        name = f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)}"
+        people.append(Person(person_id=f"P-{number:05d}", full_name=name, iin=ids.bin(kind="0"), is_pep=number % 20 == 7))
+    return Person.objects.bulk_create(people)
+
+
+def _licensed_industry(rng, ids, people, today, history_start):
+    """Firms with facilities and licences in every status, and their load profiles."""
+    firms, facilities, licences, profiles = [], [], [], []
+    stems = rng.sample(NAME_STEMS, len(NAME_STEMS))
+    for index, status in enumerate(LICENCE_PLAN):
+        region = MINING_REGIONS[index % len(MINING_REGIONS)]
+        stem = stems[index % len(stems)]
+        tail = NAME_TAILS[index % len(NAME_TAILS)]
+        suffix = "" if index < len(stems) else f" {index // len(stems) + 1}"
+        firm = Firm.objects.create(
+            bin=ids.bin(),
+            name=f"{stem} {tail}{suffix} LLP",
+            region=region,
+            address=f"{region.replace('_', ' ').title()}, industrial zone {index + 1}",
+            email=f"compliance@{stem.lower()}{index + 1}.kz",
+        )
+        firms.append(firm)
+        owners = rng.sample(people, 2)
+        Ownership.objects.create(firm=firm, person=owners[0], role="beneficial_owner", share_percent=Decimal(rng.choice([51, 60, 75, 100])))
+        Ownership.objects.create(firm=firm, person=owners[1], role="director")
+
+        site_count = 2 if index % 5 == 0 else 1
+        firm_facilities = []
+        for site in range(site_count):
+            capacity = Decimal(rng.choice([2, 3, 5, 8, 10, 12, 15, 20, 30, 45]))
+            facility = Facility.objects.create(
+                ref=f"FAC-{index + 1:03d}-{site + 1}",
+                firm=firm,
+                name=f"{stem} site {site + 1}",
+                region=region,
+                address=f"{region.replace('_', ' ').title()}, substation {rng.randint(1, 90)}",
+                latitude=Decimal(f"{rng.uniform(42.5, 53.5):.6f}"),
+                longitude=Decimal(f"{rng.uniform(51.0, 82.0):.6f}"),
+                capacity_mw=capacity,
+                devices=int(capacity * 280),
+            )
+            firm_facilities.append(facility)
+            meters = 2 if capacity >= 20 else 1
+            share = float(capacity) * 1000 / meters
+            load = _licensed_load_factor(status, index)
+            for _ in range(meters):
+                grid = GridConnection.objects.create(
+                    meter_id=ids.meter(region),
+                    operator=_operator(region),
+                    consumer_name=firm.name,
+                    consumer_bin=firm.bin,
+                    region=region,
+                    address=facility.address,
+                    tariff="industrial",
+                    contracted_mw=capacity / meters,
+                )
+                FacilityConnection.objects.create(facility=facility, connection=grid)
+                if load > 0:
+                    profiles.append(_Profile(grid.id, share * load, 0.01, 0.03, 14, 0.0, history_start))
+        facilities.extend(firm_facilities)
+        licence = _licence(rng, firm, firm_facilities, status, index, today)
+        licences.append(licence)
+    return firms, facilities, licences, profiles
+
+
+def _licensed_load_factor(status: str, index: int) -> float:
+    """Share of installed capacity a site draws around the clock."""
+    if status in ("applied", "under_review", "rejected") and index % 2:
+        return 0.0  # waiting for a licence, switched off
+    if index == 3:
+        return 1.3  # draws well above its licence: OVER_CAPACITY
+    return 0.82 + (index % 7) * 0.02
+
+
+def _licence(rng, firm, facilities, status, index, today):
+    capacity = sum(f.capacity_mw for f in facilities)
+    number = valid_from = valid_until = None
+    if status not in Licence.UNDATED_STATUSES:
+        if status == "expired":
+            valid_from = today - dt.timedelta(days=3 * 365 + 30 + index * 7)
+        elif index == 1:
+            valid_from = today - dt.timedelta(days=3 * 365 - 45)  # expires within 60 days
+        else:
+            valid_from = today - dt.timedelta(days=120 + (index * 37) % 800)
+        valid_until = _add_years(valid_from, 3) - dt.timedelta(days=1)
+        number = f"KZ-DM-{valid_from.year}-{index + 1:06d}"
+    licence = Licence.objects.create(
+        number=number,
+        firm=firm,
+        capacity_mw=capacity,
+        subtype="II" if index % 6 == 5 else "I",
+        valid_from=valid_from,
+        valid_until=valid_until,
+        status=status,
+        suspended_until=today + dt.timedelta(days=60) if status == "suspended" else None,
+        status_reason={"suspended": "Over-capacity draw confirmed by inspection", "revoked": "Repeated violations",
+                       "rejected": "Facility not connected to an exchange contract"}.get(status, ""),
+    )
+    LicenceCoverage.objects.bulk_create(LicenceCoverage(licence=licence, facility=f) for f in facilities)
+    return licence
+
+
+def _ordinary_consumers(rng: random.Random, ids: _Ids, count: int, start: dt.datetime) -> list[_Profile]:
+    """Households, shops, farms and plants, with unlicensed mining farms hidden among them."""
+    hidden = {
+        # tariff: how many flat, high loads hide behind it
+        "residential": 6, "agricultural": 4, "commercial": 3, "industrial": 1,
+    }
+    plan = [("hidden", tariff) for tariff, n in hidden.items() for _ in range(n)]
+    rest = count - len(plan)
+    plan += [("ordinary", rng.choices(["residential", "commercial", "agricultural", "industrial"], [70, 15, 10, 5])[0])
+             for _ in range(rest)]
+    rng.shuffle(plan)
+    rows = []
+    for kind, tariff in plan:
+        region = rng.choice(ALL_REGIONS)
+        person = f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)}"
+        rows.append(
+            GridConnection(
+                meter_id=ids.meter(region),
+                operator=_operator(region),
+                consumer_name=person if tariff == "residential" else f"{rng.choice(NAME_STEMS)} {tariff.title()} Co",
+                consumer_bin=ids.bin(kind="0" if tariff == "residential" else "4"),
+                region=region,
+                address=f"{rng.choice(HOUSEHOLD_STREETS)}, {rng.randint(1, 200)}",
+                tariff=tariff,
+            )
+        )
+    created = GridConnection.objects.bulk_create(rows)
+    profiles = []
+    for (kind, tariff), grid in zip(plan, created):
+        if kind == "hidden":
+            profiles.append(_Profile(grid.id, rng.uniform(150, 2500), 0.01, 0.03, 14, 0.0, start))
+        elif tariff == "residential":
+            profiles.append(_Profile(grid.id, rng.uniform(0.3, 1.5), 0.7, 0.4, 20, rng.choice([0, 0, 0.02, 0.1]), start))
+        elif tariff == "commercial":
+            profiles.append(_Profile(grid.id, rng.uniform(5, 60), 0.8, 0.2, 13, 0.0, start))
+        elif tariff == "agricultural":
+            profiles.append(_Profile(grid.id, rng.uniform(2, 40), 0.9, 0.3, 12, 0.05, start))
+        else:
+            profiles.append(_Profile(grid.id, rng.uniform(100, 1500), 0.45, 0.15, 11, 0.0, start))
+    return profiles
+
+
+def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
+    """Write every profile's hourly readings with one set-based INSERT (no Python loop over readings)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE demo_profile (connection_id bigint, base_kw float8, amplitude float8, noise float8,"
+            " peak_hour int, gap_share float8, start timestamptz) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY demo_profile FROM STDIN") as copy:
+            for p in profiles:
+                copy.write_row((p.connection_id, p.base_kw, p.amplitude, p.noise, p.peak_hour, p.gap_share, p.start))
+        # u1, u2: two reproducible uniform numbers in [0, 1) per connection and hour.
+        cursor.execute(
+            """
+            INSERT INTO registry_meterreading (connection_id, period_start, kwh)
+            SELECT connection_id, hour, round(greatest(0, load)::numeric, 3)
+              FROM (
+                SELECT p.connection_id, h.hour,
+                       p.base_kw
+                       * (1 + p.amplitude * cos(2 * pi() * (extract(hour FROM h.hour AT TIME ZONE 'Asia/Almaty') - p.peak_hour) / 24))
+                       * (1 + p.noise * (r.u1 - 0.5) * 2) AS load,
+                       r.u2, p.gap_share
+                  FROM demo_profile p
+                  CROSS JOIN LATERAL generate_series(p.start, %s::timestamptz - interval '1 hour', interval '1 hour') AS h(hour)
+                  CROSS JOIN LATERAL (
+                    SELECT ('x' || substr(md, 1, 8))::bit(32)::bigint / 4294967296.0 AS u1,
+                           ('x' || substr(md, 9, 8))::bit(32)::bigint / 4294967296.0 AS u2
+                      FROM md5(p.connection_id::text || ':' || extract(epoch FROM h.hour)::bigint::text) AS md
+                  ) AS r
+              ) AS generated
+             WHERE u2 >= gap_share
+            """,
+            [end],
+        )
+        return cursor.rowcount
+
+
+def _declarations(rng, facilities, licences, today, history_start) -> int:
+    """Twelve months of filings, built from what the meters recorded; a few under-declare or are missing."""
+    licence_of = {}
+    for licence in licences:
+        if licence.status in ("active", "suspended"):
+            for facility in licence.facilities.all():
+                licence_of[facility.id] = licence
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT fc.facility_id, date_trunc('month', r.period_start AT TIME ZONE 'UTC')::date AS month,
+                   sum(r.kwh) / 1000 AS mwh, max(r.kwh) / 1000 AS peak_mw
+              FROM registry_facilityconnection fc
+              JOIN registry_meterreading r ON r.connection_id = fc.connection_id
+             WHERE fc.facility_id = ANY(%s) AND r.period_start >= %s
+               AND r.period_start < date_trunc('month', %s::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+             GROUP BY 1, 2
+            """,
+            [list(licence_of), history_start, dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)],
+        )
+        metered = cursor.fetchall()
+    last_month = _add_months(dt.datetime(today.year, today.month, 1), -1).date()
+    ordered = sorted(licence_of)
+    under_declaring = set(ordered[2:4])
+    missing_last = set(ordered[5:7])
+    rows = []
+    for facility_id, month, mwh, peak_mw in metered:
+        licence = licence_of[facility_id]
+        if licence.valid_from > month:
+            continue
+        if month == last_month and facility_id in missing_last:
+            continue
+        factor = Decimal("0.78") if facility_id in under_declaring else Decimal(str(round(rng.uniform(0.97, 1.02), 3)))
+        rows.append(
+            PowerDeclaration(
+                facility_id=facility_id,
+                month=month,
+                consumed_mwh=(mwh * factor).quantize(Decimal("0.001")),
+                peak_mw=peak_mw.quantize(Decimal("0.001")),
+                devices=int(peak_mw * 270),
+                power_source="grid_exchange",
+            )
+        )
+    PowerDeclaration.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _campaign_2022(rng: random.Random, ids: _Ids, people: list[Person]) -> int:
+    """The 106 illegal farms stopped in 2022, with inspections and every enforcement action reported."""
+    outcomes = ["voluntary_closure"] * CAMPAIGN_VOLUNTARY_CLOSURES + ["operation_cancelled"] * CAMPAIGN_CANCELLED
+    rng.shuffle(outcomes)
+    inspector = User.objects.get(username="inspector")
+    cancelled_sites = []
+    actions = []
+    for number, outcome in enumerate(outcomes, start=1):
+        region = rng.choice(MINING_REGIONS + ["almaty_region", "turkistan", "jetisu"])
+        day = dt.date(2022, 1, 10) + dt.timedelta(days=rng.randint(0, 250))
+        operator = Firm.objects.create(
+            bin=ids.bin(),
+            name=f"Unregistered operation #{number:03d} ({rng.choice(NAME_STEMS)})",
+            region=region,
+            origin="unregistered",
+        )
+        if number % 9 == 0:
+            Ownership.objects.create(firm=operator, person=rng.choice(people), role="beneficial_owner")
+        grid = GridConnection.objects.create(
+            meter_id=ids.meter(region),
+            operator=_operator(region),
+            consumer_name=f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)}",
+            region=region,
+            address=f"{rng.choice(['warehouse', 'former poultry farm', 'garage block', 'hangar'])} {rng.randint(1, 60)}",
+            tariff=rng.choice(["residential", "agricultural", "commercial", "industrial"]),
+        )
+        devices = rng.randint(150, 1100)
+        inspection = Inspection.objects.create(
+            connection=grid,
+            firm=operator,
+            date=day,
+            findings="Unregistered mining equipment in operation; no notification to any authority.",
+            devices_found=devices,
+            outcome="illegal_operation",
+        )
+        inspection.inspectors.add(inspector)
+        actions.append(EnforcementAction(action=outcome, firm=operator, connection=grid, inspection=inspection,
+                                         region=region, date=day + dt.timedelta(days=rng.randint(1, 20))))
+        if outcome == "operation_cancelled":
+            cancelled_sites.append((operator, grid, inspection, region, day, devices))
+
+    # Equipment was confiscated where operations were cancelled; the totals are the reported ones.
+    weights = [site[5] for site in cancelled_sites]
+    device_counts = _split(CAMPAIGN_DEVICES, weights)
+    values = _split(int(CAMPAIGN_VALUE_USD), device_counts)
+    for (operator, grid, inspection, region, day, _), devices, value in zip(cancelled_sites, device_counts, values):
+        actions.append(EnforcementAction(action="equipment_confiscated", firm=operator, connection=grid,
+                                         inspection=inspection, region=region, date=day + dt.timedelta(days=21),
+                                         devices=devices, value_usd=Decimal(value)))
+    for case, (operator, grid, inspection, region, day, _) in enumerate(cancelled_sites[:CAMPAIGN_CRIMINAL_CASES], 1):
+        actions.append(EnforcementAction(action="criminal_case", firm=operator, connection=grid, inspection=inspection,
+                                         region=region, date=day + dt.timedelta(days=35),
+                                         case_number=f"22-7100-{case:04d}-UD"))
+    EnforcementAction.objects.bulk_create(actions)
+    return len(outcomes)
+
+
+def _split(total: int, weights: list[int]) -> list[int]:
+    """Split a total into whole parts proportional to weights, summing exactly to the total."""
+    weight_sum = sum(weights)
+    parts = [total * w // weight_sum for w in weights]
+    for i in range(total - sum(parts)):
+        parts[i % len(parts)] += 1
+    return parts
+
+
+def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    month_index = moment.year * 12 + moment.month - 1 + months
+    return moment.replace(year=month_index // 12, month=month_index % 12 + 1, day=1)
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
