@@ -91,6 +91,7 @@ class _Profile:
     """How one connection draws power, expressed for the SQL generator."""
 
     connection_id: int
+    meter_id: str
     base_kw: float
     amplitude: float  # daily swing around the base, 0 = flat
     noise: float  # random spread, as a fraction of the load
@@ -126,13 +127,15 @@ def _operator(region: str) -> str:
 
 
 @transaction.atomic
-def demo_seed(*, today: dt.date, connections: int = 2000, days: int = 30, seed: int = 2022) -> DemoSummary:
+def demo_seed(
+    *, today: dt.date, connections: int = 2000, days: int = 30, months: int = 12, seed: int = 2022
+) -> DemoSummary:
     """Fill an empty registry with the demo world. Takes well under a minute on 2 cores."""
     rng = random.Random(seed)
     ids = _Ids(rng)
     feed_end = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
     feed_start = feed_end - dt.timedelta(days=days)
-    history_start = _add_months(dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC), -12)
+    history_start = _add_months(dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC), -months)
 
     _demo_users()
     people = _people(rng, ids, 60)
@@ -224,7 +227,7 @@ def _licensed_industry(rng, ids, people, today, history_start):
                 )
                 FacilityConnection.objects.create(facility=facility, connection=grid)
                 if load > 0:
-                    profiles.append(_Profile(grid.id, share * load, 0.01, 0.03, 14, 0.0, history_start))
+                    profiles.append(_Profile(grid.id, grid.meter_id, share * load, 0.01, 0.03, 14, 0.0, history_start))
         facilities.extend(firm_facilities)
         licence = _licence(rng, firm, firm_facilities, status, index, today)
         licences.append(licence)
@@ -298,15 +301,15 @@ def _ordinary_consumers(rng: random.Random, ids: _Ids, count: int, start: dt.dat
     profiles = []
     for (kind, tariff), grid in zip(plan, created):
         if kind == "hidden":
-            profiles.append(_Profile(grid.id, rng.uniform(150, 2500), 0.01, 0.03, 14, 0.0, start))
+            profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(150, 2500), 0.01, 0.03, 14, 0.0, start))
         elif tariff == "residential":
-            profiles.append(_Profile(grid.id, rng.uniform(0.3, 1.5), 0.7, 0.4, 20, rng.choice([0, 0, 0.02, 0.1]), start))
+            profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(0.3, 1.5), 0.7, 0.4, 20, rng.choice([0, 0, 0.02, 0.1]), start))
         elif tariff == "commercial":
-            profiles.append(_Profile(grid.id, rng.uniform(5, 60), 0.8, 0.2, 13, 0.0, start))
+            profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(5, 60), 0.8, 0.2, 13, 0.0, start))
         elif tariff == "agricultural":
-            profiles.append(_Profile(grid.id, rng.uniform(2, 40), 0.9, 0.3, 12, 0.05, start))
+            profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(2, 40), 0.9, 0.3, 12, 0.05, start))
         else:
-            profiles.append(_Profile(grid.id, rng.uniform(100, 1500), 0.45, 0.15, 11, 0.0, start))
+            profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(100, 1500), 0.45, 0.15, 11, 0.0, start))
     return profiles
 
 
@@ -314,13 +317,13 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
     """Write every profile's hourly readings with one set-based INSERT (no Python loop over readings)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE demo_profile (connection_id bigint, base_kw float8, amplitude float8, noise float8,"
+            "CREATE TEMP TABLE demo_profile (connection_id bigint, meter_id text, base_kw float8, amplitude float8, noise float8,"
             " peak_hour int, gap_share float8, start timestamptz) ON COMMIT DROP"
         )
         with cursor.copy("COPY demo_profile FROM STDIN") as copy:
             for p in profiles:
-                copy.write_row((p.connection_id, p.base_kw, p.amplitude, p.noise, p.peak_hour, p.gap_share, p.start))
-        # u1, u2: two reproducible uniform numbers in [0, 1) per connection and hour.
+                copy.write_row((p.connection_id, p.meter_id, p.base_kw, p.amplitude, p.noise, p.peak_hour, p.gap_share, p.start))
+        # u1, u2: two reproducible uniform numbers in [0, 1) per meter and hour.
         cursor.execute(
             """
             INSERT INTO registry_meterreading (connection_id, period_start, kwh)
@@ -336,7 +339,7 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
                   CROSS JOIN LATERAL (
                     SELECT ('x' || substr(md, 1, 8))::bit(32)::bigint / 4294967296.0 AS u1,
                            ('x' || substr(md, 9, 8))::bit(32)::bigint / 4294967296.0 AS u2
-                      FROM md5(p.connection_id::text || ':' || extract(epoch FROM h.hour)::bigint::text) AS md
+                      FROM md5(p.meter_id || ':' || extract(epoch FROM h.hour)::bigint::text) AS md
                   ) AS r
               ) AS generated
              WHERE u2 >= gap_share

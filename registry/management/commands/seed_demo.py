@@ -18,8 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=dt.date.fromisoformat, help="Place the grid feed before this date (default: today, UTC).")
         parser.add_argument("--connections", type=int, default=2000)
         parser.add_argument("--days", type=int, default=30, help="Days of hourly readings for ordinary connections.")
+        parser.add_argument("--months", type=int, default=12, help="Months of readings and declarations for licensed sites.")
 
-    def handle(self, *args, if_empty, today, connections, days, **options):
+    def handle(self, *args, if_empty, today, connections, days, months, **options):
         if Firm.objects.exists():
             if if_empty:
                 self.stdout.write(_("The registry already holds data; demo data not added."))
@@ -27,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError(_("The registry already holds data: seed_demo fills an empty database only."))
         started = time.monotonic()
         with pghistory.context(command="seed_demo"):
-            summary = demo_seed(today=today or timezone.now().date(), connections=connections, days=days)
+            summary = demo_seed(today=today or timezone.now().date(), connections=connections, days=days, months=months)
         self.stdout.write(
             _(
                 "Demo data: %(firms)d firms, %(facilities)d facilities, %(licences)d licences, "

@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each installs what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install stop clean-data
+
+$(INSTALLED): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(INSTALLED)
+
+## Start minereg with demo data on http://$(HOST):$(PORT)/admin/
+run: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
+	@echo ""
+	@echo "  minereg:  http://$(HOST):$(PORT)/admin/"
+	@echo "  logins:   regulator / inspector / auditor / firm — password: demo (demo data only)"
+	@echo ""
+	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+
+## Run the whole test suite
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Stop the embedded PostgreSQL (only used when DATABASE_URL is unset)
+stop:
+	$(PY) -c "from pathlib import Path; from config.embedded_postgres import stop; stop(Path('.data'))"
+
+## Delete the embedded database (demo data comes back with the next `make run`)
+clean-data: stop
+	rm -rf .data

@@ -1,0 +1,13 @@
+from django.contrib import admin
+
+from registry.models import ExportLog
+
+from .base import ReadOnlyAdmin
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "actor", "dataset", "filters", "row_count"]
+    list_filter = ["dataset"]
+    search_fields = ["actor"]
+    date_hierarchy = "started_at"

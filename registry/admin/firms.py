@@ -1,0 +1,54 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Firm, FirmMembership, Ownership, Person
+
+from .base import RegistryAdmin
+
+
+class OwnershipInline(admin.TabularInline):
+    model = Ownership
+    extra = 0
+    autocomplete_fields = ["person"]
+    fields = ["person", "role", "share_percent"]
+
+
+class FirmMembershipInline(admin.TabularInline):
+    model = FirmMembership
+    extra = 0
+    raw_id_fields = ["user"]
+    verbose_name_plural = _("portal users")
+
+
+@admin.register(Firm)
+class FirmAdmin(RegistryAdmin):
+    list_display = ["name", "bin", "region", "origin", "created_at"]
+    list_filter = ["origin", "region"]
+    search_fields = ["=bin", "name"]
+    inlines = [OwnershipInline, FirmMembershipInline]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(Person)
+class PersonAdmin(RegistryAdmin):
+    list_display = ["full_name", "person_id", "iin", "is_pep"]
+    list_filter = ["is_pep"]
+    search_fields = ["full_name", "=person_id", "=iin"]
+
+
+@admin.register(Ownership)
+class OwnershipAdmin(RegistryAdmin):
+    list_display = ["person", "firm", "role", "share_percent"]
+    list_filter = ["role", "person__is_pep"]
+    search_fields = ["person__full_name", "=firm__bin", "firm__name"]
+    autocomplete_fields = ["firm", "person"]
+    list_select_related = ["firm", "person"]
+
+
+@admin.register(FirmMembership)
+class FirmMembershipAdmin(RegistryAdmin):
+    list_display = ["user", "firm"]
+    search_fields = ["user__username", "user__email", "=firm__bin", "firm__name"]
+    autocomplete_fields = ["firm"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user", "firm"]

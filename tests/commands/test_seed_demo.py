@@ -1,0 +1,83 @@
+import csv
+import io
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import translation
+
+from registry.models import Firm, Licence, MeterReading, Person
+
+pytestmark = pytest.mark.slow
+
+SMALL_DEMO = ["--today", "2026-11-24", "--connections", "300", "--days", "3", "--months", "2"]
+
+
+def seed():
+    call_command("seed_demo", *SMALL_DEMO, stdout=io.StringIO())
+
+
+@pytest.fixture
+def demo(db):
+    seed()
+
+
+def test_export_enforcement_shows_the_2022_campaign(demo, capsysbinary):
+    call_command("export", "enforcement")
+    rows = list(csv.DictReader(io.StringIO(capsysbinary.readouterr().out.decode("utf-8-sig"))))
+
+    actions = Counter(row["action"] for row in rows)
+    confiscations = [row for row in rows if row["action"] == "equipment_confiscated"]
+    assert actions["voluntary_closure"] == 55
+    assert actions["operation_cancelled"] == 51
+    assert sum(int(row["devices"]) for row in confiscations) == 67_000
+    assert sum(Decimal(row["value_usd"]) for row in confiscations) == Decimal("193000000")
+    assert actions["criminal_case"] == 25
+    assert all(row["case_number"] for row in rows if row["action"] == "criminal_case")
+
+
+def test_it_builds_the_licensed_industry(demo):
+    assert set(Licence.objects.values_list("status", flat=True)) == set(Licence.Status.values)
+    assert 35 <= Firm.objects.filter(origin="registered").count() <= 50
+    assert Person.objects.filter(is_pep=True).exists()
+
+
+def test_demo_logins_work_with_the_demo_password(demo):
+    for username in ("regulator", "inspector", "auditor", "firm"):
+        assert authenticate(username=username, password="demo") is not None
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _fingerprint_of_a_fresh_seed():
+    try:
+        with transaction.atomic():
+            seed()
+            fingerprint = (
+                list(Firm.objects.order_by("bin").values_list("bin", "name")),
+                MeterReading.objects.aggregate(total=Sum("kwh"))["total"],
+            )
+            raise _Rollback
+    except _Rollback:
+        return fingerprint
+
+
+def test_the_same_seed_gives_the_same_registry(db):
+    assert _fingerprint_of_a_fresh_seed() == _fingerprint_of_a_fresh_seed()
+
+
+def test_it_refuses_a_registry_that_has_data(demo):
+    with translation.override("en"), pytest.raises(CommandError, match="already holds data"):
+        call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_if_empty_leaves_a_registry_with_data_alone(demo):
+    before = Firm.objects.count()
+    call_command("seed_demo", "--if-empty", stdout=io.StringIO())
+    assert Firm.objects.count() == before
