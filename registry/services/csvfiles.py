@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from registry.validators import validate_bin
 
 MAX_ERRORS = 100
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ def bin_number(value: str) -> str:
     return value
 
 
-def decimal(*, max_digits: int, places: int, minimum: Decimal | None = Decimal(0)) -> Callable[[str], Decimal]:
+def decimal(
+    *, max_digits: int, places: int, minimum: Decimal | None = Decimal(0), maximum: Decimal | None = None
+) -> Callable[[str], Decimal]:
     def parse(value: str) -> Decimal:
         try:
             number = Decimal(value)
@@ -82,6 +85,8 @@ def decimal(*, max_digits: int, places: int, minimum: Decimal | None = Decimal(0
             raise CellError(_("“%(value)s” is not a number (use a decimal point)") % {"value": value})
         if minimum is not None and number < minimum:
             raise CellError(_("must not be below %(min)s") % {"min": minimum})
+        if maximum is not None and number > maximum:
+            raise CellError(_("must not be above %(max)s") % {"max": maximum})
         quantized = round(number, places)
         if quantized != number:
             raise CellError(_("at most %(places)d decimal places") % {"places": places})
@@ -156,10 +161,17 @@ class ParsedRow:
     values: dict[str, Any]
 
 
-class CsvSource:
-    """One CSV file, read against its column spec, collecting errors instead of stopping at the first."""
+def _decoded_lines(stream: io.BufferedIOBase) -> Iterator[str]:
+    """Decode a byte stream line by line, so a decoding error belongs to the line that holds it."""
+    for number, raw in enumerate(stream):
+        line = raw.decode("utf-8")
+        yield line.removeprefix(BOM) if number == 0 else line
 
-    def __init__(self, name: str, stream: io.TextIOBase, columns: list[Column], errors: list[RowError]):
+
+class CsvSource:
+    """One CSV file (bytes, UTF-8, optional BOM), read against its column spec, collecting every error."""
+
+    def __init__(self, name: str, stream: io.BufferedIOBase, columns: list[Column], errors: list[RowError]):
         self.name = name
         self.stream = stream
         self.columns = {column.name: column for column in columns}
@@ -175,7 +187,7 @@ class CsvSource:
 
     def rows(self) -> Iterator[ParsedRow]:
         """Yield each valid row; record an error for each bad one."""
-        reader = csv.reader(self.stream)
+        reader = csv.reader(_decoded_lines(self.stream))
         try:
             header = next(reader, None)
             if header is None:

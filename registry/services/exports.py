@@ -1,4 +1,4 @@
-"""Running an export: the dataset's CSV stream, recorded in the export log."""
+"""Running an export: check the request, then stream the dataset's CSV and record it in the export log."""
 
 from collections.abc import Iterator
 
@@ -8,19 +8,20 @@ from registry.exports import DATASETS, Dataset, ExportError, ExportFilters, csv_
 from registry.models import ExportLog
 
 
-def export_dataset(name: str) -> Dataset:
+def export_prepare(*, dataset_name: str, filters: ExportFilters) -> Dataset:
+    """Return the dataset, or raise ExportError naming what is wrong with the request."""
     try:
-        return DATASETS[name]
+        dataset = DATASETS[dataset_name]
     except KeyError:
         raise ExportError(
-            _("unknown dataset “%(name)s”: use one of %(names)s") % {"name": name, "names": ", ".join(DATASETS)}
+            _("unknown dataset “%(name)s”: use one of %(names)s") % {"name": dataset_name, "names": ", ".join(DATASETS)}
         ) from None
+    dataset.queryset(filters)  # raises on a filter the dataset does not have or a bad value
+    return dataset
 
 
-def export_start(*, dataset_name: str, filters: ExportFilters, actor: str, user=None) -> Iterator[bytes]:
-    """Check the request, log it, and return the CSV stream; the row count is logged when it ends."""
-    dataset = export_dataset(dataset_name)
-    dataset.queryset(filters)  # refuse bad filters before anything is written
+def export_start(*, dataset: Dataset, filters: ExportFilters, actor: str, user=None) -> Iterator[bytes]:
+    """Log the export and return its CSV stream; the row count is logged when the stream ends."""
     entry = ExportLog.objects.create(user=user, actor=actor, dataset=dataset.name, filters=filters.as_dict())
 
     def finished(row_count: int) -> None:

@@ -84,7 +84,7 @@ OWNER_COLUMNS = [
     c.Column("full_name", c.text(255), required=True),
     c.Column("iin", c.bin_number, default=""),
     c.Column("role", c.choice(Ownership.Role.values), default=Ownership.Role.BENEFICIAL_OWNER),
-    c.Column("share_percent", c.decimal(max_digits=5, places=2)),
+    c.Column("share_percent", c.decimal(max_digits=5, places=2, maximum=Decimal(100))),
     c.Column("is_pep", c.boolean, default=False),
 ]
 CONNECTION_COLUMNS = [
@@ -103,8 +103,8 @@ FACILITY_COLUMNS = [
     c.Column("name", c.text(255), required=True),
     c.Column("region", c.choice(REGIONS), required=True),
     c.Column("address", c.text(500), default=""),
-    c.Column("latitude", c.decimal(max_digits=9, places=6, minimum=Decimal(-90))),
-    c.Column("longitude", c.decimal(max_digits=9, places=6, minimum=Decimal(-180))),
+    c.Column("latitude", c.decimal(max_digits=9, places=6, minimum=Decimal(-90), maximum=Decimal(90))),
+    c.Column("longitude", c.decimal(max_digits=9, places=6, minimum=Decimal(-180), maximum=Decimal(180))),
     c.Column("meter_ids", c.ref_list, required=True),
     c.Column("capacity_mw", MW, required=True),
     c.Column("devices", c.integer),
@@ -174,7 +174,7 @@ def _ids_by(model: type[models.Model], key: str, wanted: list[str], column: str,
 
 
 def _import_firm(v: dict) -> Outcome:
-    _, outcome = _upsert(
+    __, outcome = _upsert(
         Firm,
         {"bin": v["bin"]},
         {"name": v["name"], "region": v["region"], "address": v["address"], "email": v["email"]},
@@ -187,7 +187,7 @@ def _import_owner(v: dict) -> Outcome:
     person, person_outcome = _upsert(
         Person, {"person_id": v["person_id"]}, {"full_name": v["full_name"], "iin": v["iin"], "is_pep": v["is_pep"]}
     )
-    _, outcome = _upsert(
+    __, outcome = _upsert(
         Ownership,
         {"firm_id": firm_id, "person": person, "role": v["role"]},
         {"share_percent": v["share_percent"]},
@@ -199,7 +199,7 @@ def _import_owner(v: dict) -> Outcome:
 
 def _import_connection(v: dict) -> Outcome:
     key = {"meter_id": v.pop("meter_id")}
-    _, outcome = _upsert(GridConnection, key, v)
+    __, outcome = _upsert(GridConnection, key, v)
     return outcome
 
 
@@ -238,7 +238,7 @@ def _import_declaration(v: dict) -> Outcome:
     if facility is None:
         raise RowProblem("facility_ref", _("unknown facility ref %(ref)s") % {"ref": v["facility_ref"]})
     existed = PowerDeclaration.objects.filter(facility=facility, month=v["month"], is_current=True).exists()
-    _, changed = declaration_file(
+    __, changed = declaration_file(
         facility=facility,
         month=v["month"],
         consumed_mwh=v["consumed_mwh"],
@@ -259,14 +259,22 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str, Any]] = {
     ),
 }
 
+@dataclass(frozen=True)
+class RegisterFile:
+    name: str
+    columns: list[c.Column]
+    key: tuple[str, ...]  # the natural key: each value may appear once per file
+    apply: Callable[[dict], Outcome]
+
+
 # Dependency order: each file refers only to the ones before it.
-REGISTER_FILES: list[tuple[str, list[c.Column], Callable[[dict], Outcome]]] = [
-    ("firms.csv", FIRM_COLUMNS, _import_firm),
-    ("owners.csv", OWNER_COLUMNS, _import_owner),
-    ("grid_connections.csv", CONNECTION_COLUMNS, _import_connection),
-    ("facilities.csv", FACILITY_COLUMNS, _import_facility),
-    ("licences.csv", LICENCE_COLUMNS, _import_licence),
-    ("declarations.csv", DECLARATION_COLUMNS, _import_declaration),
+REGISTER_FILES = [
+    RegisterFile("firms.csv", FIRM_COLUMNS, ("bin",), _import_firm),
+    RegisterFile("owners.csv", OWNER_COLUMNS, ("firm_bin", "person_id", "role"), _import_owner),
+    RegisterFile("grid_connections.csv", CONNECTION_COLUMNS, ("meter_id",), _import_connection),
+    RegisterFile("facilities.csv", FACILITY_COLUMNS, ("ref",), _import_facility),
+    RegisterFile("licences.csv", LICENCE_COLUMNS, ("number",), _import_licence),
+    RegisterFile("declarations.csv", DECLARATION_COLUMNS, ("facility_ref", "month"), _import_declaration),
 ]
 
 
@@ -276,15 +284,15 @@ def register_import(*, directory: Path) -> RegisterImportReport:
     Raises ImportRejected with every error found (up to 100) and saves nothing
     if any row is bad.
     """
-    present = [(name, columns, apply) for name, columns, apply in REGISTER_FILES if (directory / name).is_file()]
+    present = [spec for spec in REGISTER_FILES if (directory / spec.name).is_file()]
     if not present:
-        expected = ", ".join(name for name, _, _ in REGISTER_FILES)
+        expected = ", ".join(spec.name for spec in REGISTER_FILES)
         raise ImportRejected([c.RowError(str(directory), 0, "", _("no register files found (expected any of %(files)s)") % {"files": expected})])
     errors: list[c.RowError] = []
     reports = []
     with transaction.atomic():
-        for name, columns, apply in present:
-            reports.append(_import_file(directory / name, name, columns, apply, errors))
+        for spec in present:
+            reports.append(_import_file(directory / spec.name, spec, errors))
             if len(errors) >= c.MAX_ERRORS:
                 break
         if errors:
@@ -292,14 +300,25 @@ def register_import(*, directory: Path) -> RegisterImportReport:
     return RegisterImportReport(reports)
 
 
-def _import_file(path: Path, name: str, columns: list[c.Column], apply, errors: list[c.RowError]) -> FileReport:
-    report = FileReport(name)
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        source = c.CsvSource(name, stream, columns, errors)
+def _import_file(path: Path, spec: RegisterFile, errors: list[c.RowError]) -> FileReport:
+    report = FileReport(spec.name)
+    first_line_of: dict[tuple, int] = {}
+    with path.open("rb") as stream:
+        source = c.CsvSource(spec.name, stream, spec.columns, errors)
         for row in source.rows():
+            key = tuple(row.values[name] for name in spec.key)
+            if key in first_line_of:
+                source.error(
+                    row.line,
+                    spec.key[0],
+                    _("the same %(key)s is already on line %(line)d; give each once per file")
+                    % {"key": " + ".join(spec.key), "line": first_line_of[key]},
+                )
+                continue
+            first_line_of[key] = row.line
             try:
                 with transaction.atomic():
-                    outcome = apply(dict(row.values))
+                    outcome = spec.apply(dict(row.values))
             except RowProblem as problem:
                 source.error(row.line, problem.column, problem.reason)
                 continue

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from registry.exports import DATASETS, ExportError, ExportFilters
-from registry.services.exports import export_start
+from registry.services.exports import export_prepare, export_start
 
 
 def iso_date(value: str) -> dt.date:
@@ -39,16 +39,19 @@ class Command(BaseCommand):
         )
         actor = f"cli:{getpass.getuser()}"
         try:
-            with pghistory.context(command="export", actor=actor):
-                blocks = export_start(dataset_name=dataset, filters=filters, actor=actor)
-                target = open(out, "wb") if out else sys.stdout.buffer
-                try:
-                    for block in blocks:
-                        target.write(block)
-                finally:
-                    if out:
-                        target.close()
-                    else:
-                        target.flush()
+            chosen = export_prepare(dataset_name=dataset, filters=filters)
         except ExportError as error:
             raise CommandError(str(error)) from None
+        try:
+            target = open(out, "wb") if out else sys.stdout.buffer
+        except OSError as error:
+            raise CommandError(_("cannot write %(path)s: %(reason)s") % {"path": out, "reason": error.strerror}) from None
+        try:
+            with pghistory.context(command="export", actor=actor):
+                for block in export_start(dataset=chosen, filters=filters, actor=actor):
+                    target.write(block)
+        finally:
+            if out:
+                target.close()
+            else:
+                target.flush()
