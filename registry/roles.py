@@ -4,9 +4,12 @@ Applied by a data migration, and again by anything that must be sure the
 groups exist (seed_demo after a flush).
 """
 
+from django.contrib.auth.management import create_permissions
+
 REGISTRY_MODELS = [
     "firm", "person", "ownership", "firmmembership", "gridconnection", "facility", "facilityconnection",
     "licence", "licencecoverage", "powerdeclaration", "flag", "inspection", "enforcementaction", "exportlog",
+    "gridoperatoraccount", "readingimport", "readingcorrection", "detectionsettings", "detectionrun", "reminderlog",
 ]
 # Inspectors read everything and record inspections; they take no licence decisions.
 INSPECTOR_WRITES = ["inspection"]
@@ -30,3 +33,13 @@ def roles_sync(group_model, permission_model) -> None:
     ):
         group, _ = group_model.objects.get_or_create(name=name)
         group.permissions.set(permissions)
+
+
+def roles_migrate(apps, schema_editor) -> None:
+    """Migration step: make sure every permission exists, then set the groups' permissions."""
+    # Permissions are normally created after all migrations; the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    roles_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

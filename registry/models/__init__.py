@@ -1,13 +1,17 @@
 from .audit import ExportLog
 from .common import Region
 from .declarations import PowerDeclaration
+from .detection import DetectionRun, DetectionSettings
 from .facilities import Facility, FacilityConnection
 from .firms import Firm, FirmMembership, Ownership, Person
-from .grid import GridConnection, MeterReading
+from .grid import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
 from .licences import Licence, LicenceCoverage
+from .notifications import ReminderLog
 from .oversight import EnforcementAction, Flag, Inspection
 
 __all__ = [
+    "DetectionRun",
+    "DetectionSettings",
     "EnforcementAction",
     "ExportLog",
     "Facility",
@@ -16,6 +20,7 @@ __all__ = [
     "FirmMembership",
     "Flag",
     "GridConnection",
+    "GridOperatorAccount",
     "Inspection",
     "Licence",
     "LicenceCoverage",
@@ -23,5 +28,8 @@ __all__ = [
     "Ownership",
     "Person",
     "PowerDeclaration",
+    "ReadingCorrection",
+    "ReadingImport",
     "Region",
+    "ReminderLog",
 ]

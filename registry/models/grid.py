@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -58,12 +59,20 @@ class MeterReading(models.Model):
 
     The composite primary key (connection, hour) is the only index: it serves
     both uniqueness and every per-connection window scan. No audit triggers
-    here; corrections are recorded by the ingestion service.
+    here; corrections are recorded by the ingestion service (ReadingCorrection).
     """
 
     pk = models.CompositePrimaryKey("connection", "period_start")
+    # No foreign key in the database: a per-row check would cost as much as the load itself, and the
+    # ingestion resolves every meter id to its connection in the same transaction. Deleting a
+    # connection that has readings is refused by Django (PROTECT).
     connection = models.ForeignKey(
-        GridConnection, on_delete=models.CASCADE, related_name="readings", db_index=False, verbose_name=_("connection")
+        GridConnection,
+        on_delete=models.PROTECT,
+        related_name="readings",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("connection"),
     )
     period_start = models.DateTimeField(_("hour starting (UTC)"))
     kwh = models.DecimalField(_("energy, kWh"), max_digits=12, decimal_places=3)
@@ -75,3 +84,74 @@ class MeterReading(models.Model):
             models.CheckConstraint(condition=non_negative("kwh"), name="reading_kwh_gte_0"),
             models.CheckConstraint(condition=OnTheHour("period_start"), name="reading_on_the_hour"),
         ]
+
+
+class GridOperatorAccount(models.Model):
+    """A grid company's system account: its API token may push readings for that company's meters only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grid_operator", verbose_name=_("user")
+    )
+    operator = models.CharField(
+        _("grid operator"), max_length=255, help_text=_("As written in the grid connections' operator field.")
+    )
+
+    class Meta:
+        verbose_name = _("grid operator account")
+        verbose_name_plural = _("grid operator accounts")
+
+    def __str__(self):
+        return f"{self.operator} ({self.user})"
+
+
+@audited
+class ReadingImport(models.Model):
+    """One load of grid-feed readings: where it came from and what it changed."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        REJECTED = "rejected", _("Rejected")
+
+    source = models.CharField(_("source"), max_length=500)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("user")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    rows = models.PositiveBigIntegerField(_("rows read"), default=0)
+    inserted = models.PositiveBigIntegerField(_("inserted"), default=0)
+    unchanged = models.PositiveBigIntegerField(_("unchanged"), default=0)
+    corrected = models.PositiveBigIntegerField(_("corrected"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"))
+
+    class Meta:
+        verbose_name = _("readings import")
+        verbose_name_plural = _("readings imports")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.source} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+@audited
+class ReadingCorrection(models.Model):
+    """A stored reading replaced by a different value for the same meter and hour."""
+
+    reading_import = models.ForeignKey(
+        ReadingImport, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("import")
+    )
+    connection = models.ForeignKey(
+        GridConnection, on_delete=models.CASCADE, related_name="reading_corrections", verbose_name=_("connection")
+    )
+    period_start = models.DateTimeField(_("hour starting (UTC)"))
+    old_kwh = models.DecimalField(_("old kWh"), max_digits=12, decimal_places=3)
+    new_kwh = models.DecimalField(_("new kWh"), max_digits=12, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("reading correction")
+        verbose_name_plural = _("reading corrections")
+        indexes = [models.Index(fields=["connection", "period_start"], name="correction_reading_idx")]
+
+    def __str__(self):
+        return f"{self.connection_id} {self.period_start:%Y-%m-%d %H:00}: {self.old_kwh} → {self.new_kwh}"

@@ -161,7 +161,7 @@ class ParsedRow:
     values: dict[str, Any]
 
 
-def _decoded_lines(stream: io.BufferedIOBase) -> Iterator[str]:
+def decoded_lines(stream: io.BufferedIOBase) -> Iterator[str]:
     """Decode a byte stream line by line, so a decoding error belongs to the line that holds it."""
     for number, raw in enumerate(stream):
         line = raw.decode("utf-8")
@@ -187,7 +187,7 @@ class CsvSource:
 
     def rows(self) -> Iterator[ParsedRow]:
         """Yield each valid row; record an error for each bad one."""
-        reader = csv.reader(_decoded_lines(self.stream))
+        reader = csv.reader(decoded_lines(self.stream))
         try:
             header = next(reader, None)
             if header is None:
