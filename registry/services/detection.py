@@ -1,0 +1,159 @@
+"""Running detection: metrics → rules → flags, idempotently, with a record of every run."""
+
+import datetime as dt
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.detection import metrics, rules
+from registry.models import DetectionRun, DetectionSettings, Flag
+
+# Serialises concurrent runs: each holds this transaction-level advisory lock while it writes flags.
+FLAG_WRITER_LOCK = 74_611_001
+
+RULES: list[tuple[str, Callable[[metrics.Window, rules.Thresholds], Iterable[rules.Finding]]]] = [
+    (
+        "UNLICENSED_MINING",
+        lambda w, t: filter(None, (rules.unlicensed_mining(s, t) for s in metrics.unlinked_connection_loads(w))),
+    ),
+    (
+        "NO_VALID_LICENCE",
+        lambda w, t: filter(None, (rules.no_valid_licence(s, t) for s in metrics.unlicensed_facility_loads(w))),
+    ),
+    ("OVER_CAPACITY", lambda w, t: filter(None, (rules.over_capacity(s, t) for s in metrics.licence_loads(w)))),
+    ("UNDER_DECLARED", lambda w, t: filter(None, (rules.under_declared(s, t) for s in metrics.declared_months(w)))),
+    ("MISSING_DECLARATION", lambda w, t: (rules.missing_declaration(s, t) for s in metrics.undeclared_months(w))),
+    (
+        "RELATED_PARTY",
+        lambda w, t: filter(
+            None, (rules.related_party(s, t) for s in metrics.related_firms(w, years=t.related_party_years))
+        ),
+    ),
+]
+
+
+def thresholds_current() -> rules.Thresholds:
+    """The thresholds a regulator set in the admin (the contract's defaults until changed)."""
+    settings = DetectionSettings.current()
+    return rules.Thresholds(**{name: getattr(settings, name) for name in rules.Thresholds.__dataclass_fields__})
+
+
+def as_of_default() -> dt.datetime:
+    """Now, truncated to the hour (UTC)."""
+    return timezone.now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def detection_run_create(*, as_of: dt.datetime | None = None, window_days: int | None = None, trigger: str) -> DetectionRun:
+    """Record a run to be executed (by the Celery task or at once)."""
+    return DetectionRun.objects.create(
+        as_of=(as_of or as_of_default()).astimezone(dt.UTC),
+        window_days=window_days or DetectionSettings.current().window_days,
+        trigger=trigger,
+    )
+
+
+def detection_run(*, run: DetectionRun) -> DetectionRun:
+    """Run every rule for the run's instant and window, and write the flags.
+
+    Idempotent: at most one flag that is not dismissed per (rule, subject,
+    month); a rerun refreshes its evidence and window. A run that already
+    succeeded is not repeated.
+    """
+    claimed = DetectionRun.objects.filter(pk=run.pk).exclude(status=DetectionRun.Status.SUCCEEDED).update(
+        status=DetectionRun.Status.RUNNING, started_at=timezone.now(), error=""
+    )
+    run.refresh_from_db()
+    if not claimed:
+        return run
+    started = time.monotonic()
+    thresholds = thresholds_current()
+    window = metrics.Window(start=run.as_of - dt.timedelta(days=run.window_days), end=run.as_of)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FLAG_WRITER_LOCK])
+            counts = {}
+            for rule, find in RULES:
+                counts[rule] = _write_flags(rule, list(find(window, thresholds)), window, thresholds)
+            DetectionRun.objects.filter(pk=run.pk).update(
+                status=DetectionRun.Status.SUCCEEDED,
+                counts=counts,
+                thresholds={k: str(v) for k, v in asdict(thresholds).items()},
+                finished_at=timezone.now(),
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+    except Exception as error:
+        DetectionRun.objects.filter(pk=run.pk).update(
+            status=DetectionRun.Status.FAILED, error=repr(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _write_flags(rule: str, findings: list[rules.Finding], window: metrics.Window, t: rules.Thresholds) -> dict:
+    """Create, refresh or (after a recent dismissal) hold back the flags of one rule, in three queries."""
+    live = {
+        (f.subject_type, f.subject_ref, f.month): f
+        for f in Flag.objects.filter(rule=rule).exclude(status=Flag.Status.DISMISSED)
+    }
+    silence_since = window.end - dt.timedelta(days=t.dismissal_silence_days)
+    dismissed: dict[tuple[str, str], dict] = {}
+    recent_dismissals = (
+        Flag.objects.filter(rule=rule, status=Flag.Status.DISMISSED)
+        .filter(Q(decided_at__gt=silence_since) | Q(decided_at__isnull=True, updated_at__gt=silence_since))
+        .order_by("decided_at", "updated_at")
+        .values_list("subject_type", "subject_ref", "evidence")
+    )
+    for subject_type, subject_ref, evidence in recent_dismissals:
+        dismissed[(subject_type, subject_ref)] = evidence  # the latest dismissal wins
+
+    counts = Counter(new=0, updated=0, silenced=0)
+    to_create, to_update = [], []
+    for finding in findings:
+        values = {
+            "severity": finding.severity,
+            "evidence": finding.evidence,
+            "window_start": window.start,
+            "window_end": window.end,
+            **_links(finding),
+        }
+        flag = live.get((finding.subject_type, finding.subject_ref, finding.month))
+        if flag is not None:
+            for name, value in values.items():
+                setattr(flag, name, value)
+            to_update.append(flag)
+            counts["updated"] += 1
+        elif (finding.subject_type, finding.subject_ref) in dismissed and not rules.regrown(
+            finding.avg_mw, dismissed[(finding.subject_type, finding.subject_ref)], t
+        ):
+            counts["silenced"] += 1
+        else:
+            to_create.append(
+                Flag(
+                    rule=rule,
+                    subject_type=finding.subject_type,
+                    subject_ref=finding.subject_ref,
+                    month=finding.month,
+                    **values,
+                )
+            )
+            counts["new"] += 1
+    Flag.objects.bulk_create(to_create, batch_size=1000)
+    Flag.objects.bulk_update(
+        to_update,
+        ["severity", "evidence", "window_start", "window_end", "connection", "facility", "licence", "firm", "updated_at"],
+        batch_size=1000,
+    )
+    return dict(counts)
+
+
+def _links(finding: rules.Finding) -> dict:
+    """The subject's foreign keys (unset ones cleared), and the refresh time."""
+    links = {f"{name}_id": finding.links.get(f"{name}_id") for name in ("connection", "facility", "licence", "firm")}
+    return links | {"updated_at": timezone.now()}
