@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install stop clean-data
+.PHONY: run test install stop clean-data bench
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,13 @@ run: install
 	@echo ""
 	@echo "  minereg:  http://$(HOST):$(PORT)/admin/"
 	@echo "  logins:   regulator / inspector / auditor / firm — password: demo (demo data only)"
+	@if [ -n "$$REDIS_URL" ]; then echo "  celery:   worker and beat on $$REDIS_URL"; else echo "  celery:   tasks run in-process (set REDIS_URL for a worker and beat)"; fi
 	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	if [ -n "$$REDIS_URL" ]; then \
+		DEBUG=$${DEBUG:-1} $(PY) -m celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+			--schedule=.data/celerybeat-schedule & \
+	fi; \
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Run the whole test suite
@@ -39,3 +45,7 @@ stop:
 ## Delete the embedded database (demo data comes back with the next `make run`)
 clean-data: stop
 	rm -rf .data
+
+## Benchmarks (figures and ratios in one table): ingestion and detection on 1M and 10M readings
+bench: install
+	$(PY) bench/ingest_detect.py $(BENCH_ARGS)

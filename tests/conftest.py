@@ -81,6 +81,20 @@ def bob(firm_b):
     return user
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Celery tasks run in-process, except in tests that exercise a real worker over Redis."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
 # CI must not pass by skipping: a test skipped for want of Redis or a browser fails the run there.
 _skipped: list[str] = []
 

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import GridConnection, MeterReading
+from registry.models import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
 
-from .base import RegistryAdmin
+from .base import ReadOnlyAdmin, RegistryAdmin
 
 
 @admin.register(GridConnection)
@@ -20,3 +20,25 @@ class GridConnectionAdmin(RegistryAdmin):
         if reading is None:
             return _("none")
         return f"{reading.period_start:%Y-%m-%d %H:%M} UTC — {reading.kwh} kWh"
+
+
+@admin.register(GridOperatorAccount)
+class GridOperatorAccountAdmin(RegistryAdmin):
+    list_display = ["operator", "user"]
+    search_fields = ["operator", "user__username"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ReadingImport)
+class ReadingImportAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "source", "status", "rows", "inserted", "unchanged", "corrected"]
+    list_filter = ["status"]
+    search_fields = ["source"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(ReadingCorrection)
+class ReadingCorrectionAdmin(ReadOnlyAdmin):
+    list_display = ["connection", "period_start", "old_kwh", "new_kwh", "reading_import"]
+    search_fields = ["=connection__meter_id"]
+    list_select_related = ["connection", "reading_import"]

@@ -40,6 +40,28 @@ def test_every_registry_changelist_opens_for_a_regulator(client, regulator, firm
     client.force_login(regulator)
     opts = model._meta
 
-    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), follow=True)
 
     assert changelist.status_code == 200
+
+
+def test_a_regulator_queues_a_detection_run_from_the_admin(client, regulator, django_capture_on_commit_callbacks):
+    from registry.models import DetectionRun
+
+    client.force_login(regulator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:registry_detectionrun_run_now"), follow=True)
+
+    run = DetectionRun.objects.get()
+    assert response.status_code == 200
+    assert run.trigger == "admin:rita"
+    assert run.status == "succeeded"  # tasks run in-process in the tests
+
+
+def test_an_auditor_cannot_start_a_detection_run(client, auditor):
+    from registry.models import DetectionRun
+
+    client.force_login(auditor)
+    client.post(reverse("admin:registry_detectionrun_run_now"))
+
+    assert not DetectionRun.objects.exists()
