@@ -5,9 +5,10 @@ import os
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 
 from registry.models import Facility, Firm, FirmMembership, GridConnection, Licence
+from registry.roles import roles_sync
 
 # Valid BINs (correct check digits) for the cast.
 BIN_A = "291417776310"
@@ -16,6 +17,8 @@ BIN_C = "500080636080"
 
 
 def _staff(username: str, group: str) -> User:
+    # Groups come from a data migration; a transactional test's flush removes them, so make sure.
+    roles_sync(Group, Permission)
     user = User.objects.create_user(username, f"{username}@regulator.test", "pass", is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user
