@@ -35,6 +35,8 @@ COPY_BLOCK_BYTES = 1 << 20
 # One reading as it arrived: its source, its line (or item number), and its three text values.
 RawReading = tuple[str, int, str, str, str]
 KWH_TEXT = re.compile(r"[0-9]{1,9}(\.[0-9]{0,3})?|\.[0-9]{1,3}")
+# Instants PostgreSQL reads exactly as Python does, passed through as written; any other ISO form is rewritten.
+PLAIN_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})")
 
 
 class _Errors:
@@ -89,8 +91,13 @@ def csv_readings(name: str, stream: io.BufferedIOBase, errors: "_Errors") -> Ite
         errors.add(name, reader.line_num, "", _("malformed CSV: %(error)s") % {"error": error})
 
 
-def json_readings(name: str, payload: Any, errors: "_Errors") -> Iterator[RawReading]:
+def json_readings(name: str, body: bytes, errors: "_Errors") -> Iterator[RawReading]:
     """Read readings given as a JSON list of {meter_id, period_start, kwh} objects (items numbered from 1)."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        errors.add(name, 0, "", _("malformed JSON: %(error)s") % {"error": error})
+        return
     if not isinstance(payload, list):
         errors.add(name, 0, "", _("expected a JSON list of readings"))
         return
@@ -114,11 +121,11 @@ def json_readings(name: str, payload: Any, errors: "_Errors") -> Iterator[RawRea
 def _parse_instant(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if value.tzinfo is None:
+            return None
+        return value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    if value.tzinfo is None:
-        return None
-    return value.astimezone(dt.UTC)
 
 
 def _kwh_problem(text: str) -> str:
@@ -162,19 +169,22 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
     operators = meters.operators
     operator = meters.operator
     kwh_ok = KWH_TEXT.fullmatch
+    plain = PLAIN_INSTANT.fullmatch
     sequence = 0
     for source, line, meter, period, kwh in readings:
         meter = meter.strip()
         connection_id = ids.get(meter)
         if connection_id is None:
-            problem = ("meter_id", _("unknown meter “%(meter)s”") % {"meter": meter})
+            problem = ("meter_id", _("unknown meter “%(meter)s”") % {"meter": meter} if meter else _("a value is required"))
         elif operator is not None and operators[meter] != operator:
             problem = ("meter_id", _("meter “%(meter)s” belongs to another grid operator") % {"meter": meter})
         else:
             period = period.strip()
             kwh = kwh.strip()
             instant = _parse_instant(period)
-            if instant is None:
+            if not period or not kwh:
+                problem = ("period_start" if not period else "kwh", _("a value is required"))
+            elif instant is None:
                 problem = ("period_start", _("“%(value)s” is not an ISO 8601 instant with an offset or Z") % {"value": period})
             elif instant.minute or instant.second or instant.microsecond:
                 problem = ("period_start", _("“%(value)s” is not on the hour (UTC)") % {"value": period})
@@ -185,8 +195,8 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
                     continue  # nothing will be saved: only keep looking for errors
                 sequence += 1
                 stored = latest.get(connection_id)
-                # `period` passed fromisoformat, so it holds no tab or backslash: safe as COPY text.
-                yield stored is None or instant > stored, f"{sequence}\t{connection_id}\t{period}\t{kwh}\n"
+                text = period if plain(period) else instant.isoformat()
+                yield stored is None or instant > stored, f"{sequence}\t{connection_id}\t{text}\t{kwh}\n"
                 continue
         errors.add(source, line, *problem)
         if errors.full:
@@ -221,7 +231,7 @@ class ReadingSource:
     """Something readings come from: a name for messages and a way to (re)open it."""
 
     name: str
-    kind: str  # "csv" (open() gives a binary stream) or "json" (open() gives the decoded list)
+    kind: str  # "csv" (open() gives a binary stream) or "json" (open() gives the body's bytes)
     open: Callable[[], Any]
 
 
@@ -234,12 +244,8 @@ def bytes_source(name: str, body: bytes) -> ReadingSource:
 
 
 def json_source(name: str, body: bytes) -> ReadingSource:
-    """A JSON request body as a source; malformed JSON is reported like a bad row."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ImportRejected([RowError(name, 0, "", _("malformed JSON: %(error)s") % {"error": error})]) from None
-    return ReadingSource(name, "json", lambda: payload)
+    """A JSON body as a source (a list of objects); malformed JSON is reported like a bad row, at line 0."""
+    return ReadingSource(name, "json", lambda: body)
 
 
 def readings_import(
@@ -347,8 +353,10 @@ def _load_staged(import_id: int, sources: list[ReadingSource], meters: _MeterDir
 
 
 def _create_stage(cursor) -> None:
+    # A fresh stage for every import, even several in one transaction.
+    cursor.execute("DROP TABLE IF EXISTS reading_stage")
     cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS reading_stage (seq bigint, connection_id bigint, period_start timestamptz,"
+        "CREATE TEMP TABLE reading_stage (seq bigint, connection_id bigint, period_start timestamptz,"
         " kwh numeric(12,3)) ON COMMIT DROP"
     )
 

@@ -1,0 +1,125 @@
+"""Grid-feed readings in the CSV format of CONTRACT §5, for the readings import tests.
+
+Two grid operators: Pavlodar REC runs PV-0101 and PV-0102, Karaganda Zharyk
+runs KR-0201. FEED is a first day of readings; BAD_FILES break one thing each,
+after a good row, so a rejected import visibly drops rows it had already read.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from registry.models import GridConnection, MeterReading
+
+PAVLODAR_REC = "Pavlodar REC"
+KARAGANDA_ZHARYK = "Karaganda Zharyk"
+OPERATORS = {"PV-0101": PAVLODAR_REC, "PV-0102": PAVLODAR_REC, "KR-0201": KARAGANDA_ZHARYK}
+
+# Columns out of the documented order, a UTF-8 BOM, and the three ways of writing an offset.
+FEED = (
+    "\ufeffkwh,meter_id,period_start\n"
+    "12.5,PV-0101,2025-03-01T10:00Z\n"
+    "13,PV-0101,2025-03-01T11:00:00+00:00\n"
+    "14.125,PV-0101,2025-03-01T17:00+05:00\n"
+    "0,PV-0102,2025-03-01T10:00Z\n"
+)
+
+
+def hour(h: int) -> dt.datetime:
+    """An hour of 1 March 2025, UTC."""
+    return dt.datetime(2025, 3, 1, h, tzinfo=dt.UTC)
+
+
+FEED_STORED = {
+    ("PV-0101", hour(10)): Decimal("12.5"),
+    ("PV-0101", hour(11)): Decimal("13"),
+    ("PV-0101", hour(12)): Decimal("14.125"),
+    ("PV-0102", hour(10)): Decimal("0"),
+}
+
+
+def make_meters() -> dict[str, GridConnection]:
+    """The three grid connections, by meter id."""
+    return {
+        meter_id: GridConnection.objects.create(
+            meter_id=meter_id, operator=operator, region="pavlodar", tariff="industrial"
+        )
+        for meter_id, operator in OPERATORS.items()
+    }
+
+
+def readings(*rows: str, header: str = "meter_id,period_start,kwh") -> bytes:
+    """A readings file: the header, then one line per row."""
+    return "".join(line + "\n" for line in (header, *rows)).encode("utf-8")
+
+
+def stored() -> dict[tuple[str, dt.datetime], Decimal]:
+    """Every stored reading of the three meters as {(meter_id, hour): kWh}."""
+    return {
+        (meter_id, period_start): kwh
+        for meter_id, period_start, kwh in MeterReading.objects.filter(
+            connection__meter_id__in=list(OPERATORS)
+        ).values_list("connection__meter_id", "period_start", "kwh")
+    }
+
+
+GOOD_ROW = "PV-0101,2025-03-02T00:00Z,5"
+
+# name: (file content, the errors reported for "readings.csv")
+BAD_FILES = {
+    "unknown meter": (
+        readings(GOOD_ROW, "PV-9999,2025-03-02T01:00Z,5"),
+        ["readings.csv:3: meter_id: unknown meter “PV-9999”"],
+    ),
+    "negative kwh": (
+        readings(GOOD_ROW, "PV-0101,2025-03-02T01:00Z,-12.5"),
+        ["readings.csv:3: kwh: a reading cannot be negative"],
+    ),
+    "period not on the hour": (
+        readings(GOOD_ROW, "PV-0101,2025-03-02T10:30Z,5"),
+        ["readings.csv:3: period_start: “2025-03-02T10:30Z” is not on the hour (UTC)"],
+    ),
+    "offset not a whole number of hours": (
+        readings(GOOD_ROW, "PV-0101,2025-03-02T15:00+05:30,5"),
+        ["readings.csv:3: period_start: “2025-03-02T15:00+05:30” is not on the hour (UTC)"],
+    ),
+    "period without offset": (
+        readings(GOOD_ROW, "PV-0101,2025-03-02T10:00,5"),
+        ["readings.csv:3: period_start: “2025-03-02T10:00” is not an ISO 8601 instant with an offset or Z"],
+    ),
+    "malformed period": (
+        readings(GOOD_ROW, "PV-0101,2025-02-30T10:00Z,5"),
+        ["readings.csv:3: period_start: “2025-02-30T10:00Z” is not an ISO 8601 instant with an offset or Z"],
+    ),
+    "kwh with 4 decimals": (
+        readings(GOOD_ROW, "PV-0101,2025-03-02T01:00Z,1.2345"),
+        ["readings.csv:3: kwh: “1.2345”: write a plain number below one billion with at most 3 decimal places"],
+    ),
+    "kwh not a number": (
+        readings(GOOD_ROW, "PV-0101,2025-03-02T01:00Z,abc"),
+        ["readings.csv:3: kwh: “abc” is not a number (use a decimal point)"],
+    ),
+    "comma as decimal separator": (
+        readings(GOOD_ROW, 'PV-0101,2025-03-02T01:00Z,"1,5"'),
+        ["readings.csv:3: kwh: “1,5” is not a number (use a decimal point)"],
+    ),
+    "wrong number of fields": (
+        readings(GOOD_ROW, "PV-0101,2025-03-02T01:00Z"),
+        ["readings.csv:3: 2 fields, the header has 3"],
+    ),
+    "unknown column": (
+        readings("PV-0101,2025-03-02T01:00Z,5,day", header="meter_id,period_start,kwh,note"),
+        ["readings.csv:1: note: unknown column"],
+    ),
+    "missing column": (
+        readings("PV-0101,5", header="meter_id,kwh"),
+        ["readings.csv:1: period_start: required column is missing"],
+    ),
+    "empty file": (
+        b"",
+        ["readings.csv:1: the file is empty (a header row is required)"],
+    ),
+    "not UTF-8": (
+        readings(GOOD_ROW) + "ПВ-0101,2025-03-02T01:00Z,5\n".encode("cp1251"),
+        ["readings.csv:3: the file is not valid UTF-8"],
+    ),
+}
