@@ -4,11 +4,11 @@ Each function returns the small per-subject results the rules need. The
 window is [start, end); an hour counts toward n when any of the subject's
 connections has a reading in it, and its value is the sum of those present.
 
-Cost: the unlinked-connection aggregate reads the whole window once (it is
-the same scan as a bare per-connection aggregate, run in parallel, filtered
-after grouping). Facility and licence loads read only their own connections'
-readings, through the (connection, hour) primary key (`LATERAL`), so
-together they add what the registered sites draw, not another full scan.
+Cost: the three load rules share one parallel scan of the window
+(`window_loads`). Readings lie in the table in the order they arrived (hour
+by hour across all meters), so reading one connection's month through the
+index touches a page per hour: that is done only for the few subjects fed by
+several connections.
 """
 
 import datetime as dt
@@ -16,6 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
+
+from registry.models import Facility, FacilityConnection, Licence
 
 from .rules import (
     ConnectionLoad,
@@ -58,89 +60,121 @@ def _fetch(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def unlinked_connection_loads(window: Window) -> list[ConnectionLoad]:
-    """Load of every connection that no registered facility lists."""
-    rows = _fetch(
+@dataclass(frozen=True)
+class WindowLoads:
+    connections: list[ConnectionLoad]  # connections no registered facility lists
+    facilities: list[FacilityLoad]  # facilities with no licence in force
+    licences: list[LicenceLoad]  # licences in force, over all their facilities' connections
+
+
+def window_loads(window: Window) -> WindowLoads:
+    """The load of every subject of the three load rules.
+
+    One parallel scan aggregates every connection over the window (what a
+    bare per-connection aggregate costs). A subject fed by a single
+    connection takes that connection's figures as they are; only subjects
+    with several connections need their hours summed across them, which is
+    done for their connections alone, through the (connection, hour) key.
+    """
+    per_connection: dict[int, Load] = {}
+    meters: dict[int, tuple[str, str]] = {}
+    for pk, meter_id, tariff, n, total, peak in _fetch(
         """
-        SELECT c.id, c.meter_id, c.tariff, a.n, a.total, a.peak
-          FROM (SELECT r.connection_id, count(*) AS n, sum(r.kwh) AS total, max(r.kwh) AS peak
-                  FROM registry_meterreading r
-                 WHERE r.period_start >= %(start)s AND r.period_start < %(end)s
-                 GROUP BY r.connection_id) a
+        SELECT a.connection_id, c.meter_id, c.tariff, a.n, a.total, a.peak
+          FROM (SELECT connection_id, count(*) AS n, sum(kwh) AS total, max(kwh) AS peak
+                  FROM registry_meterreading
+                 WHERE period_start >= %(start)s AND period_start < %(end)s
+                 GROUP BY connection_id) a
           JOIN registry_gridconnection c ON c.id = a.connection_id
-         WHERE NOT EXISTS (SELECT 1 FROM registry_facilityconnection fc WHERE fc.connection_id = c.id)
         """,
         window.params(),
+    ):
+        per_connection[pk] = Load(n, window.hours, total, peak)
+        meters[pk] = (meter_id, tariff)
+    members: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for kind, subject_id, connection_id in _fetch(
+        f"""
+        SELECT 'facility', fc.facility_id, fc.connection_id
+          FROM registry_facilityconnection fc
+         WHERE NOT EXISTS (SELECT 1 FROM registry_licencecoverage lc
+                             JOIN registry_licence l ON l.id = lc.licence_id
+                            WHERE lc.facility_id = fc.facility_id AND {IN_FORCE})
+        UNION
+        SELECT 'licence', l.id, fc.connection_id
+          FROM registry_licence l
+          JOIN registry_licencecoverage lc ON lc.licence_id = l.id
+          JOIN registry_facilityconnection fc ON fc.facility_id = lc.facility_id
+         WHERE {IN_FORCE}
+        """,
+        window.params(),
+    ):
+        members[(kind, subject_id)].add(connection_id)
+
+    loads: dict[tuple[str, int], Load] = {}
+    several = {subject: connections for subject, connections in members.items() if len(connections) > 1}
+    for subject, connections in members.items():
+        if len(connections) == 1:
+            (only,) = connections
+            if only in per_connection:
+                loads[subject] = per_connection[only]
+    loads.update(_summed_hourly(window, several))
+
+    linked = set(FacilityConnection.objects.values_list("connection_id", flat=True))
+    facility_loads = {pk: load for (kind, pk), load in loads.items() if kind == "facility"}
+    licence_loads_ = {pk: load for (kind, pk), load in loads.items() if kind == "licence"}
+    return WindowLoads(
+        connections=[
+            ConnectionLoad(pk, *meters[pk], load) for pk, load in per_connection.items() if pk not in linked
+        ],
+        facilities=[
+            FacilityLoad(pk, ref, firm_id, facility_loads[pk])
+            for pk, ref, firm_id in Facility.objects.filter(pk__in=facility_loads).values_list("pk", "ref", "firm_id")
+        ],
+        licences=[
+            LicenceLoad(pk, number, firm_id, capacity, licence_loads_[pk])
+            for pk, number, firm_id, capacity in Licence.objects.filter(pk__in=licence_loads_).values_list(
+                "pk", "number", "firm_id", "capacity_mw"
+            )
+        ],
     )
-    return [
-        ConnectionLoad(pk, meter_id, tariff, Load(n, window.hours, total, peak))
-        for pk, meter_id, tariff, n, total, peak in rows
-    ]
+
+
+def _summed_hourly(window: Window, subjects: dict[tuple[str, int], set[int]]) -> dict[tuple[str, int], Load]:
+    """n, total and peak of subjects whose connections are summed per hour."""
+    if not subjects:
+        return {}
+    pairs = [(kind, subject_id, pk) for (kind, subject_id), connections in subjects.items() for pk in connections]
+    rows = _fetch(
+        """
+        WITH hourly AS (
+            SELECT m.kind, m.subject_id, r.period_start, sum(r.kwh) AS kwh
+              FROM unnest(%(kinds)s::text[], %(subjects)s::bigint[], %(connections)s::bigint[])
+                   AS m(kind, subject_id, connection_id)
+             CROSS JOIN LATERAL (
+                   SELECT x.period_start, x.kwh FROM registry_meterreading x
+                    WHERE x.connection_id = m.connection_id
+                      AND x.period_start >= %(start)s AND x.period_start < %(end)s) r
+             GROUP BY m.kind, m.subject_id, r.period_start
+        )
+        SELECT kind, subject_id, count(*), sum(kwh), max(kwh) FROM hourly GROUP BY kind, subject_id
+        """,
+        window.params(
+            kinds=[p[0] for p in pairs], subjects=[p[1] for p in pairs], connections=[p[2] for p in pairs]
+        ),
+    )
+    return {(kind, subject_id): Load(n, window.hours, total, peak) for kind, subject_id, n, total, peak in rows}
+
+
+def unlinked_connection_loads(window: Window) -> list[ConnectionLoad]:
+    return window_loads(window).connections
 
 
 def unlicensed_facility_loads(window: Window) -> list[FacilityLoad]:
-    """Load of every facility with no licence in force, its connections summed per hour."""
-    rows = _fetch(
-        f"""
-        WITH subjects AS (
-            SELECT f.id, f.ref, f.firm_id FROM registry_facility f
-             WHERE NOT EXISTS (SELECT 1 FROM registry_licencecoverage lc
-                                 JOIN registry_licence l ON l.id = lc.licence_id
-                                WHERE lc.facility_id = f.id AND {IN_FORCE})
-        ), hourly AS (
-            SELECT fc.facility_id, r.period_start, sum(r.kwh) AS kwh
-              FROM subjects s
-              JOIN registry_facilityconnection fc ON fc.facility_id = s.id
-             CROSS JOIN LATERAL (
-                   SELECT m.period_start, m.kwh FROM registry_meterreading m
-                    WHERE m.connection_id = fc.connection_id
-                      AND m.period_start >= %(start)s AND m.period_start < %(end)s) r
-             GROUP BY fc.facility_id, r.period_start
-        )
-        SELECT s.id, s.ref, s.firm_id, h.n, h.total, h.peak
-          FROM (SELECT facility_id, count(*) AS n, sum(kwh) AS total, max(kwh) AS peak
-                  FROM hourly GROUP BY facility_id) h
-          JOIN subjects s ON s.id = h.facility_id
-        """,
-        window.params(),
-    )
-    return [
-        FacilityLoad(pk, ref, firm_id, Load(n, window.hours, total, peak))
-        for pk, ref, firm_id, n, total, peak in rows
-    ]
+    return window_loads(window).facilities
 
 
 def licence_loads(window: Window) -> list[LicenceLoad]:
-    """Load of every licence in force: all connections of all its facilities, summed per hour."""
-    rows = _fetch(
-        f"""
-        WITH subjects AS (
-            SELECT l.id, l.number, l.firm_id, l.capacity_mw FROM registry_licence l WHERE {IN_FORCE}
-        ), connections AS (
-            SELECT DISTINCT lc.licence_id, fc.connection_id
-              FROM subjects s
-              JOIN registry_licencecoverage lc ON lc.licence_id = s.id
-              JOIN registry_facilityconnection fc ON fc.facility_id = lc.facility_id
-        ), hourly AS (
-            SELECT c.licence_id, r.period_start, sum(r.kwh) AS kwh
-              FROM connections c
-             CROSS JOIN LATERAL (
-                   SELECT m.period_start, m.kwh FROM registry_meterreading m
-                    WHERE m.connection_id = c.connection_id
-                      AND m.period_start >= %(start)s AND m.period_start < %(end)s) r
-             GROUP BY c.licence_id, r.period_start
-        )
-        SELECT s.id, s.number, s.firm_id, s.capacity_mw, h.n, h.total, h.peak
-          FROM (SELECT licence_id, count(*) AS n, sum(kwh) AS total, max(kwh) AS peak
-                  FROM hourly GROUP BY licence_id) h
-          JOIN subjects s ON s.id = h.licence_id
-        """,
-        window.params(),
-    )
-    return [
-        LicenceLoad(pk, number, firm_id, capacity, Load(n, window.hours, total, peak))
-        for pk, number, firm_id, capacity, n, total, peak in rows
-    ]
+    return window_loads(window).licences
 
 
 def months_ending_in(window: Window) -> list[dt.date]:
@@ -181,22 +215,32 @@ def declared_months(window: Window) -> list[DeclaredMonth]:
         WITH facilities AS (
             SELECT DISTINCT lc.facility_id FROM registry_licencecoverage lc
               JOIN registry_licence l ON l.id = lc.licence_id WHERE {IN_FORCE}
+        ), declared AS (
+            SELECT d.facility_id, d.month, d.consumed_mwh,
+                   d.month::timestamp AT TIME ZONE 'UTC' AS month_start,
+                   (d.month + interval '1 month')::timestamp AT TIME ZONE 'UTC' AS month_end
+              FROM registry_powerdeclaration d
+              JOIN facilities x ON x.facility_id = d.facility_id
+             WHERE d.is_current AND d.month = ANY(%(months)s)
+        ), metered AS (
+            SELECT d.facility_id, d.month, sum(r.kwh) / 1000 AS mwh
+              FROM declared d
+              JOIN registry_facilityconnection fc ON fc.facility_id = d.facility_id
+              JOIN registry_meterreading r ON r.connection_id = fc.connection_id
+                                          AND r.period_start >= d.month_start AND r.period_start < d.month_end
+             WHERE r.period_start >= %(first)s AND r.period_start < %(last)s
+             GROUP BY d.facility_id, d.month
         )
         SELECT f.id, f.ref, f.firm_id, d.month, d.consumed_mwh, coalesce(m.mwh, 0)
-          FROM registry_powerdeclaration d
-          JOIN facilities x ON x.facility_id = d.facility_id
+          FROM declared d
           JOIN registry_facility f ON f.id = d.facility_id
-          LEFT JOIN LATERAL (
-                SELECT sum(r.kwh) / 1000 AS mwh
-                  FROM registry_facilityconnection fc
-                  JOIN registry_meterreading r ON r.connection_id = fc.connection_id
-                 WHERE fc.facility_id = d.facility_id
-                   AND r.period_start >= d.month::timestamp AT TIME ZONE 'UTC'
-                   AND r.period_start < (d.month + interval '1 month')::timestamp AT TIME ZONE 'UTC'
-          ) m ON true
-         WHERE d.is_current AND d.month = ANY(%(months)s)
+          LEFT JOIN metered m ON m.facility_id = d.facility_id AND m.month = d.month
         """,
-        window.params(months=months),
+        window.params(
+            months=months,
+            first=dt.datetime(months[0].year, months[0].month, 1, tzinfo=dt.UTC),
+            last=dt.datetime(_next_month(months[-1]).year, _next_month(months[-1]).month, 1, tzinfo=dt.UTC),
+        ),
     )
     return [DeclaredMonth(*row) for row in rows]
 

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache, cached_property
 from typing import Any
 
 HIGH_RISK_TARIFFS = ("residential", "agricultural")
@@ -40,21 +41,48 @@ class Load:
     kwh_total: Decimal
     kwh_peak: Decimal
 
-    @property
+    @cached_property
     def coverage(self) -> Fraction:
         return Fraction(self.hours, self.window_hours)
 
-    @property
+    @cached_property
     def avg_mw(self) -> Fraction:
         return Fraction(self.kwh_total) / 1000 / self.hours if self.hours else Fraction(0)
 
-    @property
+    @cached_property
     def peak_mw(self) -> Fraction:
         return Fraction(self.kwh_peak) / 1000
 
-    @property
+    @cached_property
     def load_factor(self) -> Fraction:
         return self.avg_mw / self.peak_mw if self.peak_mw else Fraction(0)
+
+    # Exact threshold tests in whole watt-hours: the same answers as the Fractions above, without
+    # building a Fraction for each of tens of thousands of ordinary connections.
+
+    @cached_property
+    def _wh_total(self) -> int:
+        return int(self.kwh_total * 1000)
+
+    @cached_property
+    def _wh_peak(self) -> int:
+        return int(self.kwh_peak * 1000)
+
+    def coverage_at_least(self, threshold: Fraction) -> bool:
+        return self.hours * threshold.denominator >= threshold.numerator * self.window_hours
+
+    def avg_mw_at_least(self, threshold: Fraction) -> bool:
+        if not self.hours:
+            return threshold <= 0
+        return self._wh_total * threshold.denominator >= threshold.numerator * 1_000_000 * self.hours
+
+    def load_factor_at_least(self, threshold: Fraction) -> bool:
+        if not self.hours or not self._wh_peak:
+            return threshold <= 0
+        return self._wh_total * threshold.denominator >= threshold.numerator * self.hours * self._wh_peak
+
+    def peak_mw_above(self, threshold: Fraction) -> bool:
+        return self._wh_peak * threshold.denominator > threshold.numerator * 1_000_000
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -145,6 +173,7 @@ def _num(value: Fraction | Decimal) -> float:
     return round(float(value), 6)
 
 
+@cache
 def _ratio(value: Decimal) -> Fraction:
     return Fraction(value)
 
@@ -155,12 +184,12 @@ def unlicensed_mining(subject: ConnectionLoad, t: Thresholds) -> Finding | None:
     if load.hours == 0:
         return None
     if not (
-        load.coverage >= _ratio(t.unlicensed_min_coverage)
-        and load.avg_mw >= _ratio(t.unlicensed_min_avg_mw)
-        and load.load_factor >= _ratio(t.unlicensed_min_load_factor)
+        load.coverage_at_least(_ratio(t.unlicensed_min_coverage))
+        and load.avg_mw_at_least(_ratio(t.unlicensed_min_avg_mw))
+        and load.load_factor_at_least(_ratio(t.unlicensed_min_load_factor))
     ):
         return None
-    high = subject.tariff in HIGH_RISK_TARIFFS or load.avg_mw >= _ratio(t.unlicensed_high_avg_mw)
+    high = subject.tariff in HIGH_RISK_TARIFFS or load.avg_mw_at_least(_ratio(t.unlicensed_high_avg_mw))
     return Finding(
         rule="UNLICENSED_MINING",
         severity="high" if high else "medium",
@@ -177,7 +206,10 @@ def no_valid_licence(subject: FacilityLoad, t: Thresholds) -> Finding | None:
     load = subject.load
     if load.hours == 0:
         return None
-    if not (load.coverage >= _ratio(t.no_licence_min_coverage) and load.avg_mw >= _ratio(t.no_licence_min_avg_mw)):
+    if not (
+        load.coverage_at_least(_ratio(t.no_licence_min_coverage))
+        and load.avg_mw_at_least(_ratio(t.no_licence_min_avg_mw))
+    ):
         return None
     return Finding(
         rule="NO_VALID_LICENCE",
@@ -196,9 +228,9 @@ def over_capacity(subject: LicenceLoad, t: Thresholds) -> Finding | None:
     if load.hours == 0:
         return None
     capacity = Fraction(subject.capacity_mw)
-    if not load.peak_mw > capacity * _ratio(t.over_capacity_ratio):
+    if not load.peak_mw_above(capacity * _ratio(t.over_capacity_ratio)):
         return None
-    high = load.peak_mw > capacity * _ratio(t.over_capacity_high_ratio)
+    high = load.peak_mw_above(capacity * _ratio(t.over_capacity_high_ratio))
     return Finding(
         rule="OVER_CAPACITY",
         severity="high" if high else "medium",

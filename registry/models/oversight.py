@@ -1,5 +1,6 @@
 """What the regulator finds and does: flags, inspections, enforcement."""
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +41,14 @@ class FlagSubjectType(models.TextChoices):
     FIRM = "firm", _("Firm")
 
 
-@audited
+@pghistory.track(
+    pghistory.InsertEvent(),
+    # Decisions are audited; detection's daily refresh of evidence and window is recorded by its run instead.
+    pghistory.UpdateEvent(
+        condition=pghistory.AnyChange("status", "severity", "assigned_to", "decision_reason", "decided_at")
+    ),
+    pghistory.DeleteEvent(),
+)
 class Flag(models.Model):
     """A detection finding about one subject, awaiting a regulator's decision."""
 

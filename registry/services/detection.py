@@ -3,10 +3,10 @@
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import asdict
 
 from django.db import connection, transaction
+from psycopg.types.json import Jsonb
 from django.db.models import Q
 from django.utils import timezone
 
@@ -16,25 +16,30 @@ from registry.models import DetectionRun, DetectionSettings, Flag
 # Serialises concurrent runs: each holds this transaction-level advisory lock while it writes flags.
 FLAG_WRITER_LOCK = 74_611_001
 
-RULES: list[tuple[str, Callable[[metrics.Window, rules.Thresholds], Iterable[rules.Finding]]]] = [
-    (
-        "UNLICENSED_MINING",
-        lambda w, t: filter(None, (rules.unlicensed_mining(s, t) for s in metrics.unlinked_connection_loads(w))),
-    ),
-    (
-        "NO_VALID_LICENCE",
-        lambda w, t: filter(None, (rules.no_valid_licence(s, t) for s in metrics.unlicensed_facility_loads(w))),
-    ),
-    ("OVER_CAPACITY", lambda w, t: filter(None, (rules.over_capacity(s, t) for s in metrics.licence_loads(w)))),
-    ("UNDER_DECLARED", lambda w, t: filter(None, (rules.under_declared(s, t) for s in metrics.declared_months(w)))),
-    ("MISSING_DECLARATION", lambda w, t: (rules.missing_declaration(s, t) for s in metrics.undeclared_months(w))),
-    (
-        "RELATED_PARTY",
-        lambda w, t: filter(
-            None, (rules.related_party(s, t) for s in metrics.related_firms(w, years=t.related_party_years))
-        ),
-    ),
+RULES = [
+    "UNLICENSED_MINING",
+    "NO_VALID_LICENCE",
+    "OVER_CAPACITY",
+    "UNDER_DECLARED",
+    "MISSING_DECLARATION",
+    "RELATED_PARTY",
 ]
+
+
+def findings_for(window: metrics.Window, t: rules.Thresholds) -> dict[str, list[rules.Finding]]:
+    """Apply every rule to its metrics; the three load rules share one scan of the readings."""
+    loads = metrics.window_loads(window)
+    found = {
+        "UNLICENSED_MINING": [rules.unlicensed_mining(s, t) for s in loads.connections],
+        "NO_VALID_LICENCE": [rules.no_valid_licence(s, t) for s in loads.facilities],
+        "OVER_CAPACITY": [rules.over_capacity(s, t) for s in loads.licences],
+        "UNDER_DECLARED": [rules.under_declared(s, t) for s in metrics.declared_months(window)],
+        "MISSING_DECLARATION": [rules.missing_declaration(s, t) for s in metrics.undeclared_months(window)],
+        "RELATED_PARTY": [
+            rules.related_party(s, t) for s in metrics.related_firms(window, years=t.related_party_years)
+        ],
+    }
+    return {rule: [finding for finding in found[rule] if finding is not None] for rule in RULES}
 
 
 def thresholds_current() -> rules.Thresholds:
@@ -77,9 +82,10 @@ def detection_run(*, run: DetectionRun) -> DetectionRun:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FLAG_WRITER_LOCK])
-            counts = {}
-            for rule, find in RULES:
-                counts[rule] = _write_flags(rule, list(find(window, thresholds)), window, thresholds)
+            counts = {
+                rule: _write_flags(rule, findings, window, thresholds)
+                for rule, findings in findings_for(window, thresholds).items()
+            }
             DetectionRun.objects.filter(pk=run.pk).update(
                 status=DetectionRun.Status.SUCCEEDED,
                 counts=counts,
@@ -145,12 +151,38 @@ def _write_flags(rule: str, findings: list[rules.Finding], window: metrics.Windo
             )
             counts["new"] += 1
     Flag.objects.bulk_create(to_create, batch_size=1000)
-    Flag.objects.bulk_update(
-        to_update,
-        ["severity", "evidence", "window_start", "window_end", "connection", "facility", "licence", "firm", "updated_at"],
-        batch_size=1000,
-    )
+    _refresh(to_update)
     return dict(counts)
+
+
+def _refresh(flags: list[Flag]) -> None:
+    """Write the refreshed flags in one UPDATE … FROM unnest(…) (bulk_update's CASE grows quadratically)."""
+    if not flags:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE registry_flag f
+               SET severity = v.severity, evidence = v.evidence, window_start = v.window_start,
+                   window_end = v.window_end, connection_id = v.connection_id, facility_id = v.facility_id,
+                   licence_id = v.licence_id, firm_id = v.firm_id, updated_at = now()
+              FROM unnest(%s::bigint[], %s::text[], %s::jsonb[], %s::timestamptz[], %s::timestamptz[],
+                          %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
+                   AS v(id, severity, evidence, window_start, window_end, connection_id, facility_id, licence_id, firm_id)
+             WHERE f.id = v.id
+            """,
+            [
+                [f.pk for f in flags],
+                [f.severity for f in flags],
+                [Jsonb(f.evidence) for f in flags],
+                [f.window_start for f in flags],
+                [f.window_end for f in flags],
+                [f.connection_id for f in flags],
+                [f.facility_id for f in flags],
+                [f.licence_id for f in flags],
+                [f.firm_id for f in flags],
+            ],
+        )
 
 
 def _links(finding: rules.Finding) -> dict:

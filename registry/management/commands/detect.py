@@ -46,7 +46,7 @@ class Command(BaseCommand):
             _("Detection as of %(as_of)s over %(days)d days (%(ms)d ms):")
             % {"as_of": summary["as_of"], "days": run.window_days, "ms": run.duration_ms}
         )
-        for rule, _find in RULES:
+        for rule in RULES:
             counts = run.counts.get(rule, {})
             self.stdout.write(
                 _("  %(rule)-20s %(new)5d new, %(updated)5d updated, %(silenced)5d silenced by a dismissal")
