@@ -25,9 +25,9 @@ def run_scheduled_detection() -> dict:
 
 
 @shared_task(**RETRY)
-def expire_licences() -> int:
-    """Licences past their last valid day become expired."""
-    return licences.licences_expire()
+def expire_licences() -> dict:
+    """Suspensions that ended are lifted; licences past their last valid day become expired."""
+    return {"reinstated": licences.licences_reinstate_due(), "expired": licences.licences_expire()}
 
 
 @shared_task(**RETRY)

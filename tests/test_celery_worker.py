@@ -2,6 +2,7 @@
 
 import os
 import time
+import uuid
 
 import pytest
 import redis
@@ -16,6 +17,8 @@ from tests.detection_world import a_hidden_farm
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+# A queue of this test session's own, so that another session's worker on the same Redis never takes its tasks.
+QUEUE = f"minereg-test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture
@@ -26,8 +29,7 @@ def redis_worker():
         pytest.skip(f"no Redis at {REDIS_URL}: {error}")
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False)
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="INFO"):
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[QUEUE]):
         yield
     app.conf.update(saved)
 
@@ -46,7 +48,7 @@ def test_a_worker_consumes_the_detection_task_from_redis_and_flags_the_farm(redi
     as_of = a_hidden_farm(meter_id="RS-FARM-1")
     run = detection_run_create(as_of=as_of, window_days=30, trigger="test")
 
-    run_detection.delay(run.pk)
+    run_detection.apply_async([run.pk], queue=QUEUE)
     finished = _wait_for(run.pk)
 
     assert finished.status == "succeeded"
@@ -58,8 +60,8 @@ def test_the_same_task_delivered_twice_adds_no_twin_flag(redis_worker):
     as_of = a_hidden_farm(meter_id="RS-FARM-2")
     run = detection_run_create(as_of=as_of, window_days=30, trigger="test")
 
-    run_detection.delay(run.pk)
-    run_detection.delay(run.pk)
+    run_detection.apply_async([run.pk], queue=QUEUE)
+    run_detection.apply_async([run.pk], queue=QUEUE)
     _wait_for(run.pk)
     time.sleep(1)
 

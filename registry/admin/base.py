@@ -1,8 +1,36 @@
-from django.contrib import admin
-from django.template.response import TemplateResponse
-from django.utils.translation import gettext as _
+from collections.abc import Callable
 
+from django import forms
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.template.response import TemplateResponse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from registry.errors import RegistryError
+from registry.selectors import legal_status
 from registry.selectors.audit import object_history
+
+
+class EstimatedCountPaginator(Paginator):
+    """On an unfiltered list of a big table, the planner's row estimate instead of COUNT(*)."""
+
+    ESTIMATE_FROM = 20_000
+
+    @cached_property
+    def count(self):
+        query = self.object_list.query
+        if not query.where and not query.distinct:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                               [self.object_list.model._meta.db_table])
+                row = cursor.fetchone()
+            if row and row[0] >= self.ESTIMATE_FROM:
+                return row[0]
+        return super().count
 
 
 class RegistryAdmin(admin.ModelAdmin):
@@ -11,6 +39,10 @@ class RegistryAdmin(admin.ModelAdmin):
     object_history_template = "admin/registry/object_history.html"
     list_per_page = 50
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    class Media:
+        css = {"all": ["registry/admin.css"]}
 
     def history_view(self, request, object_id, extra_context=None):
         response = super().history_view(request, object_id, extra_context)
@@ -33,3 +65,102 @@ class ReadOnlyAdmin(RegistryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def legal_status_badge(status: str):
+    label = legal_status.LegalStatus(status).label if status else _("—")
+    return format_html('<span class="legal-badge legal-{}">{}</span>', status or "none", label)
+
+
+class LegalStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("legal status")
+    parameter_name = "legal_status"
+
+    def lookups(self, request, model_admin):
+        return [(str(status), status.label) for status in legal_status.PRECEDENCE] + [("none", _("No status"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value != "none" and value not in legal_status.PRECEDENCE:
+            return queryset.none()
+        return legal_status.with_status(queryset, self.conditions(), "" if value == "none" else value)
+
+    @staticmethod
+    def conditions() -> legal_status.Conditions:
+        raise NotImplementedError
+
+
+def legal_status_filter(conditions: Callable[[], legal_status.Conditions]) -> type[LegalStatusFilter]:
+    return type("LegalStatusFilter", (LegalStatusFilter,), {"conditions": staticmethod(conditions)})
+
+
+class LegalStatusMixin:
+    """A legal-status column (a coloured badge) and filter, computed in the query."""
+
+    legal_status_conditions: Callable[[], legal_status.Conditions]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return legal_status.annotate(queryset, type(self).legal_status_conditions())
+
+    @admin.display(description=gettext_lazy("legal status"), ordering="legal_status")
+    def legal_status(self, obj):
+        return legal_status_badge(getattr(obj, "legal_status", ""))
+
+
+class DecisionForm(forms.Form):
+    """A decision that needs a reason."""
+
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=True)
+
+
+def decision_action(
+    *,
+    name: str,
+    description,
+    decide: Callable,
+    form_class: type[forms.Form] | None = None,
+    permission: str = "change",
+):
+    """An admin action that calls a service for each selected object, asking for a form first if it needs one.
+
+    `decide(request, obj, **cleaned_data)` makes one decision and may raise
+    RegistryError, which is reported per object; nothing else is changed.
+    """
+
+    def action(modeladmin, request, queryset):
+        form = None
+        if form_class is not None:
+            form = form_class(request.POST if "apply" in request.POST else None)
+            if "apply" not in request.POST or not form.is_valid():
+                return TemplateResponse(
+                    request,
+                    "admin/registry/decision.html",
+                    {
+                        **modeladmin.admin_site.each_context(request),
+                        "title": description,
+                        "form": form,
+                        "objects": queryset,
+                        "action": name,
+                        "opts": modeladmin.model._meta,
+                        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                    },
+                )
+        done, refused = [], []
+        for obj in queryset:
+            try:
+                decide(request, obj, **(form.cleaned_data if form else {}))
+                done.append(str(obj))
+            except RegistryError as error:
+                refused.append(f"{obj}: {error}")
+        if done:
+            modeladmin.message_user(request, _("%(action)s: %(objects)s") % {"action": description, "objects": ", ".join(done)},
+                                    messages.SUCCESS)
+        for line in refused:
+            modeladmin.message_user(request, _("Refused — %(reason)s") % {"reason": line}, messages.ERROR)
+        return None
+
+    action.__name__ = name
+    return admin.action(description=description, permissions=[permission])(action)

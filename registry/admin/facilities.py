@@ -2,7 +2,12 @@ from django.contrib import admin
 
 from registry.models import Facility, FacilityConnection, LicenceCoverage
 
-from .base import RegistryAdmin
+from django.utils.translation import gettext_lazy as _
+
+from registry.selectors import legal_status
+
+from .base import LegalStatusMixin, RegistryAdmin, legal_status_filter
+from .links import record_links
 
 
 class FacilityConnectionInline(admin.TabularInline):
@@ -19,14 +24,19 @@ class CoverageInline(admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(RegistryAdmin):
-    list_display = ["ref", "name", "firm", "region", "capacity_mw", "devices"]
-    list_filter = ["region"]
+class FacilityAdmin(LegalStatusMixin, RegistryAdmin):
+    legal_status_conditions = legal_status.facility_conditions
+    list_display = ["ref", "name", "legal_status", "firm", "region", "capacity_mw", "devices"]
+    list_filter = [legal_status_filter(legal_status.facility_conditions), "region"]
     search_fields = ["=ref", "name", "=firm__bin", "firm__name"]
     autocomplete_fields = ["firm"]
     list_select_related = ["firm"]
     inlines = [FacilityConnectionInline, CoverageInline]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["legal_status", "record", "created_at", "updated_at"]
+
+    @admin.display(description=_("record"))
+    def record(self, obj):
+        return record_links(facility=obj)
 
 
 @admin.register(FacilityConnection)

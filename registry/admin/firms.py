@@ -3,7 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Firm, FirmMembership, Ownership, Person
 
-from .base import RegistryAdmin
+from registry.selectors import legal_status
+
+from .base import LegalStatusMixin, RegistryAdmin, legal_status_filter
+from .links import record_links
 
 
 class OwnershipInline(admin.TabularInline):
@@ -21,12 +24,17 @@ class FirmMembershipInline(admin.TabularInline):
 
 
 @admin.register(Firm)
-class FirmAdmin(RegistryAdmin):
-    list_display = ["name", "bin", "region", "origin", "created_at"]
-    list_filter = ["origin", "region"]
+class FirmAdmin(LegalStatusMixin, RegistryAdmin):
+    legal_status_conditions = legal_status.firm_conditions
+    list_display = ["name", "bin", "legal_status", "region", "origin", "created_at"]
+    list_filter = [legal_status_filter(legal_status.firm_conditions), "origin", "region"]
     search_fields = ["=bin", "name"]
     inlines = [OwnershipInline, FirmMembershipInline]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["legal_status", "record", "created_at", "updated_at"]
+
+    @admin.display(description=_("record"))
+    def record(self, obj):
+        return record_links(firm=obj)
 
 
 @admin.register(Person)

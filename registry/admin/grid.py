@@ -3,15 +3,23 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
 
-from .base import ReadOnlyAdmin, RegistryAdmin
+from registry.selectors import legal_status
+
+from .base import LegalStatusMixin, ReadOnlyAdmin, RegistryAdmin, legal_status_filter
+from .links import record_links
 
 
 @admin.register(GridConnection)
-class GridConnectionAdmin(RegistryAdmin):
-    list_display = ["meter_id", "consumer_name", "region", "tariff", "operator", "contracted_mw"]
-    list_filter = ["tariff", "region"]
+class GridConnectionAdmin(LegalStatusMixin, RegistryAdmin):
+    legal_status_conditions = legal_status.connection_conditions
+    list_display = ["meter_id", "consumer_name", "legal_status", "region", "tariff", "operator", "contracted_mw"]
+    list_filter = [legal_status_filter(legal_status.connection_conditions), "tariff", "region"]
     search_fields = ["=meter_id", "consumer_name", "=consumer_bin"]
-    readonly_fields = ["latest_reading"]
+    readonly_fields = ["legal_status", "record", "latest_reading"]
+
+    @admin.display(description=_("record"))
+    def record(self, obj):
+        return record_links(connection=obj)
 
     @admin.display(description=_("latest reading"))
     def latest_reading(self, obj):

@@ -1,21 +1,83 @@
+
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registry.models import Licence, LicenceCoverage
+from registry.services import licences
 
-from .base import RegistryAdmin
+from .base import DecisionForm, RegistryAdmin, decision_action
 from .facilities import CoverageInline
+
+
+class GrantForm(forms.Form):
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The licence is valid for three years from this day."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["valid_from"].initial = timezone.localdate()
+
+
+class SuspendForm(DecisionForm):
+    months = forms.TypedChoiceField(
+        label=_("Suspend for"), coerce=int, choices=[(m, _("%(n)d month(s)") % {"n": m}) for m in range(1, 7)],
+        help_text=_("The licence is reinstated automatically when the term ends."),
+    )
+
+
+class SurrenderForm(forms.Form):
+    reason = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 @admin.register(Licence)
 class LicenceAdmin(RegistryAdmin):
-    list_display = ["__str__", "firm", "status", "subtype", "capacity_mw", "valid_from", "valid_until"]
+    """Licence decisions are actions that call the lifecycle services; the status is never edited by hand."""
+
+    list_display = ["__str__", "firm", "status", "subtype", "capacity_mw", "valid_from", "valid_until", "suspended_until"]
     list_filter = ["status", "subtype", "firm__region"]
     search_fields = ["=number", "=firm__bin", "firm__name"]
     autocomplete_fields = ["firm"]
     list_select_related = ["firm"]
     inlines = [CoverageInline]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["number", "status", "valid_from", "valid_until", "suspended_until", "status_reason",
+                       "created_at", "updated_at"]
     date_hierarchy = "valid_until"
+    actions = ["start_review", "grant", "reject", "suspend", "reinstate", "revoke", "surrender"]
+
+    start_review = decision_action(
+        name="start_review", description=_("Start review"),
+        decide=lambda request, licence: licences.licence_start_review(licence=licence),
+    )
+    grant = decision_action(
+        name="grant", description=_("Grant"), form_class=GrantForm,
+        decide=lambda request, licence, valid_from: licences.licence_grant(licence=licence, valid_from=valid_from),
+    )
+    reject = decision_action(
+        name="reject", description=_("Reject"), form_class=DecisionForm,
+        decide=lambda request, licence, reason: licences.licence_reject(licence=licence, reason=reason),
+    )
+    suspend = decision_action(
+        name="suspend", description=_("Suspend"), form_class=SuspendForm,
+        decide=lambda request, licence, months, reason: licences.licence_suspend(
+            licence=licence, months=months, reason=reason
+        ),
+    )
+    reinstate = decision_action(
+        name="reinstate", description=_("Reinstate"),
+        decide=lambda request, licence: licences.licence_reinstate(licence=licence),
+    )
+    revoke = decision_action(
+        name="revoke", description=_("Revoke"), form_class=DecisionForm,
+        decide=lambda request, licence, reason: licences.licence_revoke(licence=licence, reason=reason),
+    )
+    surrender = decision_action(
+        name="surrender", description=_("Surrender"), form_class=SurrenderForm,
+        decide=lambda request, licence, reason: licences.licence_surrender(licence=licence, reason=reason),
+    )
 
 
 @admin.register(LicenceCoverage)
@@ -26,3 +88,5 @@ class LicenceCoverageAdmin(RegistryAdmin):
     autocomplete_fields = ["licence", "facility"]
     readonly_fields = ["period", "holds"]
     list_select_related = ["licence", "facility"]
+
+

@@ -1,0 +1,180 @@
+"""The licensed-vs-illegal distinction (CONTRACT §3 "Legal status"), computed in the query.
+
+Each status is a condition built from EXISTS subqueries. A site's status is
+the first that holds, in this order of precedence: what enforcement did to it
+(cancelled, closed voluntarily), an inspection or a regulator confirming it
+illegal, a licence in force, an open unlicensed-type flag, a pending
+application, a lapsed licence. A registered site with none of these has no
+status ("").
+
+The changelist column annotates the page's rows with a CASE over the
+conditions; the filter for one status is "its condition and none of the
+higher ones", which PostgreSQL plans as semi- and anti-joins, fast on
+100,000 rows.
+"""
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import EnforcementAction, FacilityConnection, Flag, Inspection, Licence, LicenceCoverage
+
+
+class LegalStatus(models.TextChoices):
+    CANCELLED = "cancelled", _("Cancelled")
+    CLOSED_VOLUNTARILY = "closed_voluntarily", _("Closed voluntarily")
+    ILLEGAL = "illegal", _("Illegal")
+    LICENSED = "licensed", _("Licensed")
+    SUSPECTED_ILLEGAL = "suspected_illegal", _("Suspected illegal")
+    PENDING = "pending", _("Pending")
+    LICENCE_LAPSED = "licence_lapsed", _("Licence lapsed")
+
+
+PRECEDENCE = [
+    LegalStatus.CANCELLED,
+    LegalStatus.CLOSED_VOLUNTARILY,
+    LegalStatus.ILLEGAL,
+    LegalStatus.LICENSED,
+    LegalStatus.SUSPECTED_ILLEGAL,
+    LegalStatus.PENDING,
+    LegalStatus.LICENCE_LAPSED,
+]
+UNLICENSED_RULES = [Flag.Rule.UNLICENSED_MINING, Flag.Rule.NO_VALID_LICENCE]
+OPEN_FLAG = [Flag.Status.OPEN, Flag.Status.UNDER_INSPECTION]
+PENDING = [Licence.Status.APPLIED, Licence.Status.UNDER_REVIEW]
+LAPSED = [Licence.Status.EXPIRED, Licence.Status.SUSPENDED, Licence.Status.REVOKED, Licence.Status.SURRENDERED]
+
+Conditions = dict[str, Q]
+
+
+def _today() -> dt.date:
+    return timezone.now().astimezone(dt.UTC).date()
+
+
+def _in_force(today: dt.date, prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}status": Licence.Status.ACTIVE,
+            f"{prefix}valid_from__lte": today,
+            f"{prefix}valid_until__gte": today,
+        }
+    )
+
+
+def _licence_states(facility_ref, today: dt.date) -> tuple[Exists, Exists, Exists]:
+    """(in force, pending, lapsed) for the licences covering a facility."""
+    coverage = LicenceCoverage.objects.filter(facility=facility_ref)
+    return (
+        Exists(coverage.filter(licence__status=Licence.Status.ACTIVE, licence__valid_from__lte=today,
+                               licence__valid_until__gte=today)),
+        Exists(coverage.filter(licence__status__in=PENDING)),
+        Exists(coverage.filter(Q(licence__status__in=LAPSED) | Q(licence__status=Licence.Status.ACTIVE,
+                                                                  licence__valid_until__lt=today))),
+    )
+
+
+def facility_conditions(today: dt.date | None = None, here=None) -> Conditions:
+    """Conditions on a facility; `here` is the reference to its id (the outer row's pk by default)."""
+    today = today or _today()
+    here = here if here is not None else OuterRef("pk")
+    in_force, pending, lapsed = _licence_states(here, today)
+    actions = EnforcementAction.objects.filter(facility=here)
+    return {
+        LegalStatus.CANCELLED: Q(Exists(actions.filter(action=EnforcementAction.Action.OPERATION_CANCELLED))),
+        LegalStatus.CLOSED_VOLUNTARILY: Q(Exists(actions.filter(action=EnforcementAction.Action.VOLUNTARY_CLOSURE))),
+        LegalStatus.ILLEGAL: Q(
+            Exists(Inspection.objects.filter(facility=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
+        ) | Q(Exists(Flag.objects.filter(facility=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
+        LegalStatus.LICENSED: Q(in_force),
+        LegalStatus.SUSPECTED_ILLEGAL: Q(
+            Exists(Flag.objects.filter(facility=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))
+        ),
+        LegalStatus.PENDING: Q(pending),
+        LegalStatus.LICENCE_LAPSED: Q(lapsed),
+    }
+
+
+def connection_conditions(today: dt.date | None = None) -> Conditions:
+    """A connection has its own record (flags, inspections, enforcement) and its facilities' statuses."""
+    today = today or _today()
+    here = OuterRef("pk")
+    linked = FacilityConnection.objects.filter(connection=here)
+    facility = facility_conditions(today, here=OuterRef("facility_id"))
+
+    def through_facility(status: str) -> Q:
+        return Q(Exists(linked.filter(facility[status])))
+
+    actions = EnforcementAction.objects.filter(connection=here)
+    return {
+        LegalStatus.CANCELLED: Q(Exists(actions.filter(action=EnforcementAction.Action.OPERATION_CANCELLED)))
+        | through_facility(LegalStatus.CANCELLED),
+        LegalStatus.CLOSED_VOLUNTARILY: Q(Exists(actions.filter(action=EnforcementAction.Action.VOLUNTARY_CLOSURE)))
+        | through_facility(LegalStatus.CLOSED_VOLUNTARILY),
+        LegalStatus.ILLEGAL: Q(
+            Exists(Inspection.objects.filter(connection=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
+        )
+        | Q(Exists(Flag.objects.filter(connection=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED)))
+        | through_facility(LegalStatus.ILLEGAL),
+        LegalStatus.LICENSED: through_facility(LegalStatus.LICENSED),
+        LegalStatus.SUSPECTED_ILLEGAL: Q(
+            Exists(Flag.objects.filter(connection=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))
+        )
+        | through_facility(LegalStatus.SUSPECTED_ILLEGAL),
+        LegalStatus.PENDING: through_facility(LegalStatus.PENDING),
+        LegalStatus.LICENCE_LAPSED: through_facility(LegalStatus.LICENCE_LAPSED),
+    }
+
+
+def firm_conditions(today: dt.date | None = None) -> Conditions:
+    today = today or _today()
+    here = OuterRef("pk")
+    licences = Licence.objects.filter(firm=here)
+    actions = EnforcementAction.objects.filter(firm=here)
+    return {
+        LegalStatus.CANCELLED: Q(Exists(actions.filter(action=EnforcementAction.Action.OPERATION_CANCELLED))),
+        LegalStatus.CLOSED_VOLUNTARILY: Q(Exists(actions.filter(action=EnforcementAction.Action.VOLUNTARY_CLOSURE))),
+        LegalStatus.ILLEGAL: Q(
+            Exists(Inspection.objects.filter(firm=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
+        )
+        | Q(Exists(Inspection.objects.filter(facility__firm=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION)))
+        | Q(Exists(Flag.objects.filter(firm=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
+        LegalStatus.LICENSED: Q(Exists(licences.filter(_in_force(today)))),
+        LegalStatus.SUSPECTED_ILLEGAL: Q(
+            Exists(Flag.objects.filter(firm=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))
+        ),
+        LegalStatus.PENDING: Q(Exists(licences.filter(status__in=PENDING))),
+        LegalStatus.LICENCE_LAPSED: Q(
+            Exists(licences.filter(Q(status__in=LAPSED) | Q(status=Licence.Status.ACTIVE, valid_until__lt=today)))
+        ),
+    }
+
+
+def annotate(queryset: models.QuerySet, conditions: Conditions) -> models.QuerySet:
+    """Add `legal_status` to each row (use on a page of rows: each status is a subquery)."""
+    return queryset.annotate(
+        legal_status=Case(
+            *[When(conditions[status], then=Value(str(status))) for status in PRECEDENCE],
+            default=Value(""),
+            output_field=models.CharField(),
+        )
+    )
+
+
+def with_status(queryset: models.QuerySet, conditions: Conditions, status: str) -> models.QuerySet:
+    """Rows whose legal status is `status`: its condition holds and no higher one does."""
+    if status == "":
+        return queryset.exclude(_any(conditions.values()))
+    position = PRECEDENCE.index(status)
+    higher = PRECEDENCE[:position]
+    queryset = queryset.filter(conditions[status])
+    return queryset.exclude(_any(conditions[h] for h in higher)) if higher else queryset
+
+
+def _any(conditions) -> Q:
+    combined = Q()
+    for condition in conditions:
+        combined |= condition
+    return combined
