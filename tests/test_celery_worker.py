@@ -34,6 +34,12 @@ def redis_worker():
     app.conf.update(saved)
 
 
+def _send(run_id: int) -> None:
+    # A connection made now, from the Redis URL set above (the app may hold a pool made for another broker).
+    with app.connection_for_write() as connection:
+        run_detection.apply_async([run_id], queue=QUEUE, connection=connection)
+
+
 def _wait_for(run_id: int, seconds: float = 30) -> DetectionRun:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -48,7 +54,7 @@ def test_a_worker_consumes_the_detection_task_from_redis_and_flags_the_farm(redi
     as_of = a_hidden_farm(meter_id="RS-FARM-1")
     run = detection_run_create(as_of=as_of, window_days=30, trigger="test")
 
-    run_detection.apply_async([run.pk], queue=QUEUE)
+    _send(run.pk)
     finished = _wait_for(run.pk)
 
     assert finished.status == "succeeded"
@@ -60,8 +66,8 @@ def test_the_same_task_delivered_twice_adds_no_twin_flag(redis_worker):
     as_of = a_hidden_farm(meter_id="RS-FARM-2")
     run = detection_run_create(as_of=as_of, window_days=30, trigger="test")
 
-    run_detection.apply_async([run.pk], queue=QUEUE)
-    run_detection.apply_async([run.pk], queue=QUEUE)
+    _send(run.pk)
+    _send(run.pk)
     _wait_for(run.pk)
     time.sleep(1)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, models
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 
 from registry.models import EnforcementAction, Facility, FacilityConnection, Flag, GridConnection, MeterReading, Region
@@ -38,6 +38,7 @@ STATUS_COLUMNS: list[str] = [
 STOPPING = [EnforcementAction.Action.VOLUNTARY_CLOSURE, EnforcementAction.Action.OPERATION_CANCELLED]
 SEVERITIES: list[str] = [Flag.Severity.HIGH, Flag.Severity.MEDIUM, Flag.Severity.LOW]
 ZERO_MW = Decimal("0.000")
+MW = models.DecimalField()
 
 
 # 1. Legal status by region
@@ -208,13 +209,12 @@ def _suspected_load_by_region(
         Q(pk__in=connections)
         | Q(pk__in=FacilityConnection.objects.filter(facility__in=facilities).values("connection_id"))
     )
+    # One connection's average over the hours metered in the window (CONTRACT §4 avg_mw); NULL without readings.
     avg_mw = (
         MeterReading.objects.filter(connection=OuterRef("pk"), period_start__gte=start, period_start__lt=end)
         .order_by()
         .values("connection")
-        .annotate(avg_mw=models.ExpressionWrapper(
-            Sum("kwh") / Count("*") / 1000, output_field=models.DecimalField()
-        ))
+        .annotate(avg_mw=ExpressionWrapper(Sum("kwh") / Count("*") / 1000, output_field=MW))
         .values("avg_mw")
     )
     grouped = (
@@ -222,8 +222,7 @@ def _suspected_load_by_region(
         .values("region")
         .annotate(
             sites=Count("pk"),
-            load_mw=Coalesce(Sum(Coalesce(Subquery(avg_mw), Decimal(0))), Decimal(0),
-                             output_field=models.DecimalField()),
+            load_mw=Coalesce(Sum(Coalesce(Subquery(avg_mw), ZERO_MW)), ZERO_MW, output_field=MW),
         )
     )
     return {row["region"]: (row["sites"], row["load_mw"].quantize(ZERO_MW)) for row in grouped}

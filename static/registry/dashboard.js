@@ -75,7 +75,8 @@
     Object.keys(figures.charts).forEach(function (name) {
       var canvas = document.getElementById("chart-" + name);
       var spec = figures.charts[name];
-      if (!canvas || !spec.labels.length) {
+      // Nothing to draw (no rows, or every figure 0): the table and its text say so.
+      if (!canvas || !spec.datasets.some(function (d) { return d.data.some(function (v) { return v > 0; }); })) {
         return;
       }
       canvas.parentElement.hidden = false;
