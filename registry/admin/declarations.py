@@ -2,16 +2,34 @@ from django.contrib import admin
 
 from registry.models import PowerDeclaration
 
-from .base import RegistryAdmin
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from registry.services import declarations
+
+from .base import RegistryAdmin, decision_action
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(label=_("Question for the firm"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @admin.register(PowerDeclaration)
 class PowerDeclarationAdmin(RegistryAdmin):
-    list_display = ["facility", "month", "consumed_mwh", "peak_mw", "devices", "power_source", "is_current", "filed_at"]
-    list_filter = ["is_current", "power_source", "facility__region"]
+    list_display = ["facility", "month", "consumed_mwh", "peak_mw", "devices", "power_source", "is_current", "review",
+                    "filed_at"]
+    list_filter = ["review", "is_current", "power_source", "facility__region"]
+    actions = ["return_with_question"]
+
+    return_with_question = decision_action(
+        name="return_with_question", description=_("Return to the firm with a question"), form_class=QuestionForm,
+        decide=lambda request, declaration, question: declarations.declaration_return(
+            declaration=declaration, question=question
+        ),
+    )
     search_fields = ["=facility__ref", "=facility__firm__bin", "facility__firm__name"]
     autocomplete_fields = ["facility"]
     raw_id_fields = ["supersedes", "filed_by"]
     list_select_related = ["facility"]
     date_hierarchy = "month"
-    readonly_fields = ["filed_at", "is_current", "supersedes"]
+    readonly_fields = ["filed_at", "is_current", "supersedes", "review", "question", "answer"]

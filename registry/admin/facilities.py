@@ -23,11 +23,22 @@ class CoverageInline(admin.TabularInline):
     readonly_fields = ["period", "holds"]
 
 
+class MetersToVerifyFilter(admin.SimpleListFilter):
+    title = _("meters to verify")
+    parameter_name = "meters_to_verify"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Some meters to verify"))]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(unverified_meter_ids=[]) if self.value() == "yes" else queryset
+
+
 @admin.register(Facility)
 class FacilityAdmin(LegalStatusMixin, RegistryAdmin):
     legal_status_conditions = legal_status.facility_conditions
     list_display = ["ref", "name", "legal_status", "firm", "region", "capacity_mw", "devices"]
-    list_filter = [legal_status_filter(legal_status.facility_conditions), "region"]
+    list_filter = [legal_status_filter(legal_status.facility_conditions), MetersToVerifyFilter, "region"]
     search_fields = ["=ref", "name", "=firm__bin", "firm__name"]
     autocomplete_fields = ["firm"]
     list_select_related = ["firm"]

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -5,7 +6,9 @@ from registry.models import Firm, FirmMembership, Ownership, Person
 
 from registry.selectors import legal_status
 
-from .base import LegalStatusMixin, RegistryAdmin, legal_status_filter
+from registry.services import firms as firm_services
+
+from .base import LegalStatusMixin, RegistryAdmin, decision_action, legal_status_filter
 from .links import record_links
 
 
@@ -23,14 +26,31 @@ class FirmMembershipInline(admin.TabularInline):
     verbose_name_plural = _("portal users")
 
 
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email of the firm's employee"),
+                             help_text=_("They receive a one-time link to set their password."))
+
+
 @admin.register(Firm)
 class FirmAdmin(LegalStatusMixin, RegistryAdmin):
     legal_status_conditions = legal_status.firm_conditions
     list_display = ["name", "bin", "legal_status", "region", "origin", "created_at"]
-    list_filter = [legal_status_filter(legal_status.firm_conditions), "origin", "region"]
+    list_filter = [legal_status_filter(legal_status.firm_conditions), "verification", "origin", "region"]
     search_fields = ["=bin", "name"]
     inlines = [OwnershipInline, FirmMembershipInline]
     readonly_fields = ["legal_status", "record", "created_at", "updated_at"]
+    actions = ["verify", "invite_user"]
+
+    verify = decision_action(
+        name="verify", description=_("Verify (the firm may file in the portal)"),
+        decide=lambda request, firm: firm_services.firm_verify(firm=firm),
+    )
+    invite_user = decision_action(
+        name="invite_user", description=_("Invite a portal user"), form_class=InviteForm,
+        decide=lambda request, firm, email: firm_services.firm_user_invite(
+            firm=firm, email=email, base_url=request.build_absolute_uri("/")
+        ),
+    )
 
     @admin.display(description=_("record"))
     def record(self, obj):

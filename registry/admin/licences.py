@@ -4,7 +4,10 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Licence, LicenceCoverage
+from django.urls import reverse
+from django.utils.html import format_html
+
+from registry.models import Licence, LicenceCoverage, LicenceDocument
 from registry.services import licences
 
 from .base import DecisionForm, RegistryAdmin, decision_action
@@ -33,6 +36,21 @@ class SurrenderForm(forms.Form):
     reason = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class DocumentInline(admin.TabularInline):
+    model = LicenceDocument
+    extra = 0
+    fields = ["download", "size_bytes", "uploaded_at", "uploaded_by"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("document"))
+    def download(self, document):
+        return format_html('<a href="{}">{}</a>', reverse("portal:document", args=[document.pk]), document.original_name)
+
+
 @admin.register(Licence)
 class LicenceAdmin(RegistryAdmin):
     """Licence decisions are actions that call the lifecycle services; the status is never edited by hand."""
@@ -42,7 +60,7 @@ class LicenceAdmin(RegistryAdmin):
     search_fields = ["=number", "=firm__bin", "firm__name"]
     autocomplete_fields = ["firm"]
     list_select_related = ["firm"]
-    inlines = [CoverageInline]
+    inlines = [CoverageInline, DocumentInline]
     readonly_fields = ["number", "status", "valid_from", "valid_until", "suspended_until", "status_reason",
                        "created_at", "updated_at"]
     date_hierarchy = "valid_until"

@@ -5,7 +5,7 @@ from .detection import DetectionRun, DetectionSettings
 from .facilities import Facility, FacilityConnection
 from .firms import Firm, FirmMembership, Ownership, Person
 from .grid import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
-from .licences import Licence, LicenceCoverage
+from .licences import Licence, LicenceCoverage, LicenceDocument
 from .notifications import ReminderLog
 from .oversight import EnforcementAction, Flag, Inspection
 
@@ -24,6 +24,7 @@ __all__ = [
     "Inspection",
     "Licence",
     "LicenceCoverage",
+    "LicenceDocument",
     "MeterReading",
     "Ownership",
     "Person",

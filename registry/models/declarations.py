@@ -41,6 +41,14 @@ class PowerDeclaration(models.Model):
         related_name="superseded_by",
         verbose_name=_("corrects"),
     )
+    class Review(models.TextChoices):
+        FILED = "filed", _("Filed")
+        RETURNED = "returned", _("Returned with a question")
+        ANSWERED = "answered", _("Answered")
+
+    review = models.CharField(_("review"), max_length=16, choices=Review.choices, default=Review.FILED)
+    question = models.TextField(_("regulator's question"), blank=True)
+    answer = models.TextField(_("firm's answer"), blank=True)
     filed_at = models.DateTimeField(_("filed"), auto_now_add=True)
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("filed by")

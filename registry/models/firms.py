@@ -15,12 +15,22 @@ class Firm(models.Model):
         REGISTERED = "registered", _("Registered")
         UNREGISTERED = "unregistered", _("Identified through enforcement")
 
+    class Verification(models.TextChoices):
+        VERIFIED = "verified", _("Verified")
+        PENDING = "pending", _("Pending verification")
+
     bin = models.CharField(_("BIN"), max_length=12, unique=True, validators=[validate_bin])
     name = models.CharField(_("name"), max_length=255)
     region = models.CharField(_("region"), max_length=32, choices=Region.choices)
     address = models.CharField(_("address"), max_length=500, blank=True)
     email = models.EmailField(_("email"), blank=True)
     origin = models.CharField(_("origin"), max_length=16, choices=Origin.choices, default=Origin.REGISTERED)
+    # A firm that signed up in the portal files nothing until a regulator verifies it.
+    verification = models.CharField(
+        _("verification"), max_length=16, choices=Verification.choices, default=Verification.VERIFIED
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

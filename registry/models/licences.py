@@ -1,4 +1,5 @@
 import pgtrigger
+from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
@@ -143,3 +144,31 @@ class LicenceCoverage(models.Model):
 
     def __str__(self):
         return f"{self.licence} → {self.facility.ref}"
+
+
+def _document_storage():
+    from django.core.files.storage import storages
+
+    return storages["documents"]
+
+
+@audited
+class LicenceDocument(models.Model):
+    """A supporting document of a licence application: a PDF kept outside the web root."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="documents", verbose_name=_("licence"))
+    file = models.FileField(_("file"), storage=_document_storage, upload_to="licences/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    size_bytes = models.PositiveIntegerField(_("size, bytes"))
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("uploaded by")
+    )
+
+    class Meta:
+        verbose_name = _("licence document")
+        verbose_name_plural = _("licence documents")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name

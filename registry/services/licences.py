@@ -44,6 +44,26 @@ def _required(reason: str) -> str:
     return reason
 
 
+@transaction.atomic
+def licence_apply(*, firm, facilities, capacity_mw, subtype: str, documents, user=None) -> Licence:
+    """A firm applies for a licence over some of its facilities, with supporting PDFs."""
+    from registry.models import LicenceCoverage, LicenceDocument
+
+    if firm.verification != firm.Verification.VERIFIED:
+        raise RegistryError(_("Your firm is waiting for verification by the regulator."))
+    if not facilities:
+        raise RegistryError(_("Choose the facilities the licence is for."))
+    if any(facility.firm_id != firm.pk for facility in facilities):
+        raise RegistryError(_("A licence covers only your own facilities."))
+    licence = Licence.objects.create(firm=firm, capacity_mw=capacity_mw, subtype=subtype, status=S.APPLIED)
+    LicenceCoverage.objects.bulk_create(LicenceCoverage(licence=licence, facility=f) for f in facilities)
+    for upload in documents:
+        LicenceDocument.objects.create(
+            licence=licence, file=upload, original_name=upload.name[:255], size_bytes=upload.size, uploaded_by=user
+        )
+    return licence
+
+
 def licence_start_review(*, licence: Licence) -> Licence:
     return _move(licence, allowed_from=(S.APPLIED,), to=S.UNDER_REVIEW)
 
