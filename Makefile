@@ -23,8 +23,9 @@ run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
 	@echo ""
-	@echo "  minereg:  http://$(HOST):$(PORT)/admin/"
-	@echo "  logins:   regulator / inspector / auditor / firm — password: demo (demo data only)"
+	@echo "  admin:    http://$(HOST):$(PORT)/admin/    (regulator / inspector / auditor)"
+	@echo "  portal:   http://$(HOST):$(PORT)/portal/   (firm)"
+	@echo "  password: demo (demo data only)"
 	@if [ -n "$$REDIS_URL" ]; then echo "  celery:   worker and beat on $$REDIS_URL"; else echo "  celery:   tasks run in-process (set REDIS_URL for a worker and beat)"; fi
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
