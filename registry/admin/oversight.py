@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from registry.errors import RegistryError
+from registry.validators import validate_bin
 from registry.models import EnforcementAction, Flag, Inspection
 from registry.selectors.loads import subject_hourly_load
 from registry.services import enforcement, flags
@@ -62,7 +63,7 @@ class ScheduleForm(forms.Form):
 
 class ConfirmForm(DecisionForm):
     operator_bin = forms.CharField(
-        label=_("Operator BIN"), required=False, max_length=12,
+        label=_("Operator BIN"), required=False, max_length=12, validators=[validate_bin],
         help_text=_("Needed when the connection's consumer BIN is missing: the operator is registered as unregistered."),
     )
     operator_name = forms.CharField(label=_("Operator name"), required=False, max_length=255)
@@ -169,7 +170,7 @@ class FlagAdmin(RegistryAdmin):
 
 class InspectionForm(forms.ModelForm):
     operator_bin = forms.CharField(
-        label=_("Operator BIN"), required=False, max_length=12,
+        label=_("Operator BIN"), required=False, max_length=12, validators=[validate_bin],
         help_text=_("For an illegal operation at a connection whose operator is not in the registry: "
                     "the operator is registered as an unregistered firm."),
     )
@@ -209,6 +210,11 @@ class InspectionAdmin(RegistryAdmin):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("date", timezone.localdate())
         return initial
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "inspectors":
+            kwargs["queryset"] = _inspectors()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -40,6 +40,16 @@ def operator_bin_for(*, connection: GridConnection, operator_bin: str = "") -> s
     return bin_number
 
 
+def _open_flag_of_site(inspection: Inspection) -> Flag | None:
+    """The newest undecided unlicensed-type flag of the inspected site: the visit settles it."""
+    site = {"facility": inspection.facility} if inspection.facility_id else {"connection": inspection.connection}
+    return (
+        Flag.objects.filter(**site, rule__in=[Flag.Rule.UNLICENSED_MINING, Flag.Rule.NO_VALID_LICENCE],
+                            status__in=[Flag.Status.OPEN, Flag.Status.UNDER_INSPECTION])
+        .order_by("-created_at").first()
+    )
+
+
 @transaction.atomic
 def inspection_recorded(*, inspection: Inspection, operator_bin: str = "", operator_name: str = "") -> Inspection:
     """Carry an inspection's outcome to its operator and its flag.
@@ -55,9 +65,12 @@ def inspection_recorded(*, inspection: Inspection, operator_bin: str = "", opera
             operator_bin=operator_bin, operator_name=operator_name,
         )
         Inspection.objects.filter(pk=inspection.pk).update(firm=inspection.firm)
-    flag = inspection.flag
+    flag = inspection.flag or _open_flag_of_site(inspection)
     if flag is None:
         return inspection
+    if inspection.flag_id is None:
+        Inspection.objects.filter(pk=inspection.pk).update(flag=flag)
+        inspection.flag = flag
     undecided = (Flag.Status.OPEN, Flag.Status.UNDER_INSPECTION)
     if inspection.outcome == Inspection.Outcome.ILLEGAL_OPERATION:
         changes = {"status": Flag.Status.CONFIRMED, "decided_at": timezone.now(),

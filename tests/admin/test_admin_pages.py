@@ -10,7 +10,7 @@ def test_a_regulators_edit_shows_on_the_history_page_with_who_and_before_after(c
     change_url = reverse("admin:registry_firm_change", args=[firm_a.pk])
     form = {
         "bin": firm_a.bin, "name": "Alpha Mining Group LLP", "region": firm_a.region, "address": "", "email": "",
-        "origin": "registered",
+        "origin": "registered", "verification": "verified", "phone": "", "contact_person": "",
         "ownerships-TOTAL_FORMS": "0", "ownerships-INITIAL_FORMS": "0",
         "members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0",
     }
