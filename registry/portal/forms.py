@@ -5,7 +5,7 @@ import re
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -105,12 +105,14 @@ class LicenceApplicationForm(forms.Form):
         label=_("Facilities"), queryset=Facility.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     capacity_mw = forms.DecimalField(label=_("Capacity applied for, MW"), min_value=0, max_digits=10, decimal_places=3)
-    documents = PdfFilesField(label=_("Supporting documents (PDF)"), required=True,
-                              help_text=_("PDF files only, at most 10 MB each."))
+    documents = PdfFilesField(label=_("Supporting documents (PDF)"), required=True)
 
     def __init__(self, *args, firm: Firm, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["facilities"].queryset = Facility.objects.filter(firm=firm).order_by("ref")
+        self.fields["documents"].help_text = _("PDF files only, at most %(limit).0f MB each.") % {
+            "limit": settings.DOCUMENT_MAX_BYTES / 1e6
+        }
 
 
 class DeclarationForm(forms.Form):
@@ -174,3 +176,12 @@ class SignUpForm(UserCreationForm):
                 _("A firm with this BIN is already registered: ask one of its users to invite you.")
             )
         return value
+
+
+class InvitationAwarePasswordResetForm(PasswordResetForm):
+    """Password reset that also reaches invited users who never set a password (their link may be lost)."""
+
+    def get_users(self, email):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model()._default_manager.filter(email__iexact=email, is_active=True)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
@@ -50,7 +51,7 @@ class ProfileView(FirmUserMixin, FormView):
     template_name = "portal/form.html"
     form_class = forms.ProfileForm
     success_url = reverse_lazy("portal:profile")
-    extra_context = {"title": _("Firm profile")}
+    extra_context = {"title": gettext_lazy("Firm profile")}
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.firm}
@@ -96,7 +97,11 @@ class OwnerFormView(FirmUserMixin, FormView):
         return super().get_context_data(title=_("Owner or director"), **kwargs)
 
     def form_valid(self, form):
-        firms.owner_save(firm=self.firm, ownership=self.get_ownership(), **form.cleaned_data)
+        try:
+            firms.owner_save(firm=self.firm, ownership=self.get_ownership(), **form.cleaned_data)
+        except RegistryError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
         messages.success(self.request, _("Saved."))
         return super().form_valid(form)
 
@@ -159,7 +164,7 @@ class LicenceApplyView(FirmUserMixin, FormView):
     template_name = "portal/form.html"
     form_class = forms.LicenceApplicationForm
     requires_verified_firm = True
-    extra_context = {"title": _("Apply for a licence"), "multipart": True}
+    extra_context = {"title": gettext_lazy("Apply for a licence"), "multipart": True}
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "firm": self.firm}
@@ -237,13 +242,17 @@ class DeclarationFileView(FirmUserMixin, FormView):
 
     def form_valid(self, form):
         try:
-            declaration = declarations.declaration_submit(user=self.request.user, corrects=self.correcting,
-                                                          **form.cleaned_data)
+            declaration, changed = declarations.declaration_submit(
+                user=self.request.user, corrects=self.correcting, **form.cleaned_data
+            )
         except RegistryError as error:
             form.add_error(None, str(error))
             return self.form_invalid(form)
-        messages.success(self.request, _("Declaration for %(facility)s, %(month)s filed.")
-                         % {"facility": declaration.facility.ref, "month": f"{declaration.month:%Y-%m}"})
+        if changed:
+            messages.success(self.request, _("Declaration for %(facility)s, %(month)s filed.")
+                             % {"facility": declaration.facility.ref, "month": f"{declaration.month:%Y-%m}"})
+        else:
+            messages.info(self.request, _("Nothing changed: the declaration already has these values."))
         return redirect("portal:declarations")
 
 
@@ -283,7 +292,7 @@ class DeclarationAnswerView(FirmUserMixin, View):
 class SignUpView(FormView):
     template_name = "portal/form.html"
     form_class = forms.SignUpForm
-    extra_context = {"title": _("Register your firm")}
+    extra_context = {"title": gettext_lazy("Register your firm")}
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:

@@ -101,10 +101,11 @@ def declaration_answer(*, declaration: PowerDeclaration, answer: str) -> PowerDe
     return declaration
 
 
+@transaction.atomic
 def declaration_submit(
     *, facility: Facility, month: dt.date, consumed_mwh: Decimal, peak_mw: Decimal | None, devices: int | None,
     power_source: str, user, corrects: PowerDeclaration | None = None,
-) -> PowerDeclaration:
+) -> tuple[PowerDeclaration, bool]:
     """A firm files a month's declaration in the portal, or corrects the current one.
 
     Refused for a firm still pending verification, for a month already filed
@@ -119,8 +120,14 @@ def declaration_submit(
     if current is not None and (corrects is None or corrects.pk != current.pk):
         raise RegistryError(_("%(month)s is already declared for %(facility)s: correct that declaration instead.")
                             % {"month": f"{month:%Y-%m}", "facility": facility.ref})
-    declaration, _changed = declaration_file(
+    declaration, changed = declaration_file(
         facility=facility, month=month, consumed_mwh=consumed_mwh, peak_mw=peak_mw, devices=devices,
         power_source=power_source, filed_by=user,
     )
-    return declaration
+    if changed and current is not None and current.review == PowerDeclaration.Review.RETURNED:
+        # A correction is the firm's answer to the regulator's question on the declaration it replaces.
+        PowerDeclaration.objects.filter(pk=current.pk).update(
+            review=PowerDeclaration.Review.ANSWERED,
+            answer=_("Answered with a correction filed on %(date)s.") % {"date": timezone.localdate().isoformat()},
+        )
+    return declaration, changed

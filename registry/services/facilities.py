@@ -20,11 +20,15 @@ def facility_save(
 ) -> Facility:
     """Register or change a facility.
 
-    A meter is linked at once only when the grid company has it under this
-    firm's BIN; any other meter id (unknown, or registered to someone else) is
-    kept for a regulator to verify, so no firm can cover another's meter.
+    A meter stays linked once linked; a new one is linked at once only when
+    the grid company has it under this firm's BIN. Any other meter id
+    (unknown, or registered to someone else) is kept for a regulator to
+    verify, so no firm can cover another's meter.
     """
-    known = dict(
+    already = (
+        dict(facility.connections.filter(meter_id__in=meter_ids).values_list("meter_id", "id")) if facility else {}
+    )
+    known = already | dict(
         GridConnection.objects.filter(meter_id__in=meter_ids, consumer_bin=firm.bin).values_list("meter_id", "id")
     )
     facility = facility or Facility(firm=firm, ref=facility_ref_next(firm=firm))

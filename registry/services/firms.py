@@ -1,5 +1,7 @@
 """Firms and their portal users: sign-up, verification, invitations, profile."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -44,19 +46,25 @@ def firm_verify(*, firm: Firm) -> bool:
 def firm_user_invite(*, firm: Firm, email: str, base_url: str) -> User:
     """Create a portal user of the firm and email them a one-time link to set their password."""
     email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise RegistryError(_("A user with this email already exists."))
-    user = User.objects.create_user(username=email, email=email)
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    FirmMembership.objects.create(user=user, firm=firm)
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        # Someone invited before who never set a password gets a new link; anyone else is refused.
+        invited_here = FirmMembership.objects.filter(user=user, firm=firm).exists()
+        if not invited_here or user.has_usable_password():
+            raise RegistryError(_("A user with this email already exists."))
+    else:
+        user = User.objects.create_user(username=email, email=email)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        FirmMembership.objects.create(user=user, firm=firm)
     link = base_url.rstrip("/") + reverse(
         "accounts:invite", args=[urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)]
     )
     send_mail(
         _("Your minereg account for %(firm)s") % {"firm": firm.name},
-        _("You have been invited to file for %(firm)s in minereg.\n\nSet your password here (the link works once):\n%(link)s\n")
-        % {"firm": firm.name, "link": link},
+        _("You have been invited to file for %(firm)s in minereg.\n\nSet your password here (the link works once):\n"
+          "%(link)s\n\nThen log in with your email address, %(email)s, as the user name.\n")
+        % {"firm": firm.name, "link": link, "email": email},
         settings.DEFAULT_FROM_EMAIL,
         [email],
     )
@@ -73,14 +81,26 @@ def firm_profile_update(*, firm: Firm, address: str, email: str, phone: str, con
 @transaction.atomic
 def owner_save(*, firm: Firm, full_name: str, iin: str, role: str, share_percent, is_pep: bool,
                ownership: Ownership | None = None) -> Ownership:
-    """Add or change a beneficial owner or director of a firm."""
+    """Add or change a beneficial owner or director of a firm.
+
+    A person already in the registry (same IIN) is linked, not duplicated;
+    their name and PEP marker change only if no other firm lists them, so one
+    firm's entry never rewrites another's.
+    """
     person = ownership.person if ownership else None
     if person is None and iin:
         person = Person.objects.filter(iin=iin).first()
     if person is None:
-        person = Person(person_id=f"IIN-{iin}" if iin else f"P-{firm.bin}-{Person.objects.count() + 1}")
-    person.full_name, person.iin, person.is_pep = full_name, iin, is_pep
-    person.save()
+        person = Person(person_id=f"IIN-{iin}" if iin else f"P-{uuid.uuid4().hex[:12]}")
+    shared = person.pk is not None and Ownership.objects.filter(person=person).exclude(firm=firm).exists()
+    if not shared:
+        person.full_name, person.iin, person.is_pep = full_name, iin, is_pep
+        person.save()
+    duplicate = Ownership.objects.filter(firm=firm, person=person, role=role)
+    if ownership is not None:
+        duplicate = duplicate.exclude(pk=ownership.pk)
+    if duplicate.exists():
+        raise RegistryError(_("This person is already listed in this role."))
     if ownership is None:
         ownership = Ownership(firm=firm, person=person)
     ownership.role, ownership.share_percent = role, share_percent
