@@ -5,6 +5,7 @@ import os
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from django.contrib.auth.models import Group, Permission, User
 
 from registry.models import Facility, Firm, FirmMembership, GridConnection, Licence
@@ -82,6 +83,14 @@ def bob(firm_b):
     user = User.objects.create_user("bob", "bob@beta.test", "pass")
     FirmMembership.objects.create(user=user, firm=firm_b)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Tests read messages in English unless they ask for another language (the product defaults to Russian)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from registry.models import Facility, FacilityConnection, LicenceCoverage
@@ -5,6 +6,7 @@ from registry.models import Facility, FacilityConnection, LicenceCoverage
 from django.utils.translation import gettext_lazy as _
 
 from registry.selectors import legal_status
+from registry.services.licences import coverage_conflict
 
 from .base import LegalStatusMixin, RegistryAdmin, legal_status_filter
 from .links import record_links
@@ -16,8 +18,30 @@ class FacilityConnectionInline(admin.TabularInline):
     autocomplete_fields = ["connection"]
 
 
+class CoverageForm(forms.ModelForm):
+    """Refuse, as a form error, a facility another live licence already holds (the database would refuse it too)."""
+
+    class Meta:
+        model = LicenceCoverage
+        fields = ["licence", "facility"]
+
+    def clean(self):
+        data = super().clean()
+        facility = data.get("facility")
+        licence = data.get("licence") or (self.instance.licence if self.instance.licence_id else None)
+        if licence is not None and facility is not None:
+            other = coverage_conflict(licence=licence, facility=facility)
+            if other is not None:
+                raise forms.ValidationError(
+                    _("%(facility)s is already held by licence %(other)s over overlapping dates.")
+                    % {"facility": facility.ref, "other": other}
+                )
+        return data
+
+
 class CoverageInline(admin.TabularInline):
     model = LicenceCoverage
+    form = CoverageForm
     extra = 0
     autocomplete_fields = ["licence", "facility"]
     readonly_fields = ["period", "holds"]

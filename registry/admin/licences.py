@@ -11,7 +11,7 @@ from registry.models import Licence, LicenceCoverage, LicenceDocument
 from registry.services import licences
 
 from .base import DecisionForm, RegistryAdmin, decision_action
-from .facilities import CoverageInline
+from .facilities import CoverageForm, CoverageInline
 
 
 class GrantForm(forms.Form):
@@ -100,6 +100,7 @@ class LicenceAdmin(RegistryAdmin):
 
 @admin.register(LicenceCoverage)
 class LicenceCoverageAdmin(RegistryAdmin):
+    form = CoverageForm
     list_display = ["licence", "facility", "period", "holds"]
     list_filter = ["holds"]
     search_fields = ["=licence__number", "=facility__ref"]

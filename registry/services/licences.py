@@ -64,6 +64,22 @@ def licence_apply(*, firm, facilities, capacity_mw, subtype: str, documents, use
     return licence
 
 
+def coverage_conflict(*, licence: Licence, facility) -> Licence | None:
+    """Another active or suspended licence holding the facility over dates that overlap this licence's, if any."""
+    from registry.models.licences import HOLDING_STATUSES
+
+    if licence.status not in HOLDING_STATUSES or licence.valid_from is None or licence.valid_until is None:
+        return None
+    return (
+        Licence.objects.filter(
+            facilities=facility, status__in=HOLDING_STATUSES,
+            valid_from__lte=licence.valid_until, valid_until__gte=licence.valid_from,
+        )
+        .exclude(pk=licence.pk)
+        .first()
+    )
+
+
 def licence_start_review(*, licence: Licence) -> Licence:
     return _move(licence, allowed_from=(S.APPLIED,), to=S.UNDER_REVIEW)
 
