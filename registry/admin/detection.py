@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from registry.models import DetectionRun, DetectionSettings
@@ -36,7 +37,7 @@ class DetectionRunAdmin(ReadOnlyAdmin):
     list_filter = ["status", "trigger"]
     change_list_template = "admin/registry/detectionrun/change_list.html"
 
-    @admin.display(description=_("flags new / updated"))
+    @admin.display(description=gettext_lazy("flags new / updated"))
     def flags_summary(self, run):
         return ", ".join(
             f"{rule}: {counts.get('new', 0)}/{counts.get('updated', 0)}" for rule, counts in sorted(run.counts.items())

@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from django.urls import reverse
 from django.utils.html import format_html
@@ -25,9 +26,13 @@ class GrantForm(forms.Form):
         self.fields["valid_from"].initial = timezone.localdate()
 
 
+def _suspension_terms():
+    return [(m, ngettext("%(n)d month", "%(n)d months", m) % {"n": m}) for m in range(1, 7)]
+
+
 class SuspendForm(DecisionForm):
     months = forms.TypedChoiceField(
-        label=_("Suspend for"), coerce=int, choices=[(m, _("%(n)d month(s)") % {"n": m}) for m in range(1, 7)],
+        label=_("Suspend for"), coerce=int, choices=_suspension_terms,
         help_text=_("The licence is reinstated automatically when the term ends."),
     )
 
