@@ -86,6 +86,15 @@ def bob(firm_b):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """No test sees figures another test cached."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     """Tests read messages in English unless they ask for another language (the product defaults to Russian)."""
     settings.LANGUAGE_CODE = "en"

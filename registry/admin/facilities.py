@@ -17,6 +17,9 @@ class FacilityConnectionInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["connection"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("facility", "connection")
+
 
 class CoverageForm(forms.ModelForm):
     """Refuse, as a form error, a facility another live licence already holds (the database would refuse it too)."""
@@ -43,6 +46,9 @@ class CoverageInline(admin.TabularInline):
     model = LicenceCoverage
     form = CoverageForm
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("licence", "facility")
     autocomplete_fields = ["licence", "facility"]
     readonly_fields = ["period", "holds"]
 

@@ -33,9 +33,10 @@ class DashboardView(FirmUserMixin, TemplateView):
         declared = set(
             PowerDeclaration.objects.filter(facility__firm=self.firm, month=last_month).values_list("facility_id", flat=True)
         )
+        month_end = today.replace(day=1)
         context.update(
             licences=Licence.objects.filter(firm=self.firm).order_by("-valid_until", "-created_at"),
-            due=[f for f in facilities_ if f.pk not in declared],
+            due=[f for f in facilities_ if f.pk not in declared and f.created_at.date() < month_end],
             due_month=last_month,
             deadline=deadline,
             overdue=today.day > 15,
@@ -224,26 +225,28 @@ class DeclarationFileView(FirmUserMixin, FormView):
     form_class = forms.DeclarationForm
     requires_verified_firm = True
 
-    correcting = None
+    def get_correcting(self) -> PowerDeclaration | None:
+        """The declaration being corrected (none when filing a new month)."""
+        return None
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "firm": self.firm, "correcting": self.correcting}
+        return {**super().get_form_kwargs(), "firm": self.firm, "correcting": self.get_correcting()}
 
     def get_initial(self):
-        if self.correcting is None:
+        d = self.get_correcting()
+        if d is None:
             return {}
-        d = self.correcting
         return {"facility": d.facility, "month": d.month, "consumed_mwh": d.consumed_mwh, "peak_mw": d.peak_mw,
                 "devices": d.devices, "power_source": d.power_source}
 
     def get_context_data(self, **kwargs):
-        title = _("Correct a declaration") if self.correcting else _("File a monthly declaration")
+        title = _("Correct a declaration") if self.get_correcting() else _("File a monthly declaration")
         return super().get_context_data(title=title, **kwargs)
 
     def form_valid(self, form):
         try:
             declaration, changed = declarations.declaration_submit(
-                user=self.request.user, corrects=self.correcting, **form.cleaned_data
+                user=self.request.user, corrects=self.get_correcting(), **form.cleaned_data
             )
         except RegistryError as error:
             form.add_error(None, str(error))
@@ -259,19 +262,16 @@ class DeclarationFileView(FirmUserMixin, FormView):
 class DeclarationCorrectView(DeclarationFileView):
     """Correct the current declaration of a month: the correction supersedes it, which is kept."""
 
-    def get_form_kwargs(self):
-        self.correcting = self._current()
-        return super().get_form_kwargs()
-
-    def get_initial(self):
-        self.correcting = self._current()
-        return super().get_initial()
-
-    def _current(self) -> PowerDeclaration:
-        declaration = get_object_or_404(PowerDeclaration.objects.filter(facility__firm=self.firm), pk=self.kwargs["pk"])
-        if not declaration.is_current:
-            raise Http404
-        return declaration
+    def get_correcting(self) -> PowerDeclaration:
+        if not hasattr(self, "_correcting"):
+            declaration = get_object_or_404(
+                PowerDeclaration.objects.filter(facility__firm=self.firm).select_related("facility"),
+                pk=self.kwargs["pk"],
+            )
+            if not declaration.is_current:
+                raise Http404
+            self._correcting = declaration
+        return self._correcting
 
 
 class DeclarationAnswerView(FirmUserMixin, View):

@@ -20,7 +20,15 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import EnforcementAction, FacilityConnection, Flag, Inspection, Licence, LicenceCoverage
+from registry.models import (
+    EnforcementAction,
+    Facility,
+    FacilityConnection,
+    Flag,
+    Inspection,
+    Licence,
+    LicenceCoverage,
+)
 
 
 class LegalStatus(models.TextChoices):
@@ -101,11 +109,11 @@ def connection_conditions(today: dt.date | None = None) -> Conditions:
     """A connection has its own record (flags, inspections, enforcement) and its facilities' statuses."""
     today = today or _today()
     here = OuterRef("pk")
-    linked = FacilityConnection.objects.filter(connection=here)
-    facility = facility_conditions(today, here=OuterRef("facility_id"))
 
     def through_facility(status: str) -> Q:
-        return Q(Exists(linked.filter(facility[status])))
+        # An uncorrelated set PostgreSQL can hash, rather than an EXISTS it must probe per connection.
+        facilities = Facility.objects.filter(facility_conditions(today)[status]).values("pk")
+        return Q(pk__in=FacilityConnection.objects.filter(facility__in=facilities).values("connection_id"))
 
     actions = EnforcementAction.objects.filter(connection=here)
     return {
@@ -164,17 +172,20 @@ def annotate(queryset: models.QuerySet, conditions: Conditions) -> models.QueryS
 
 
 def with_status(queryset: models.QuerySet, conditions: Conditions, status: str) -> models.QuerySet:
-    """Rows whose legal status is `status`: its condition holds and no higher one does."""
-    if status == "":
-        return queryset.exclude(_any(conditions.values()))
-    position = PRECEDENCE.index(status)
-    higher = PRECEDENCE[:position]
-    queryset = queryset.filter(conditions[status])
-    return queryset.exclude(_any(conditions[h] for h in higher)) if higher else queryset
+    """Rows whose legal status is `status`: its condition holds and no higher one does.
+
+    Each part of each higher condition is negated on its own, so that every
+    part becomes a NOT EXISTS / NOT IN that PostgreSQL plans as an anti-join
+    (a negated OR of EXISTS would be probed row by row).
+    """
+    higher = PRECEDENCE if status == "" else PRECEDENCE[: PRECEDENCE.index(status)]
+    if status != "":
+        queryset = queryset.filter(conditions[status])
+    return queryset.filter(*[~part for h in higher for part in _or_parts(conditions[h])])
 
 
-def _any(conditions) -> Q:
-    combined = Q()
-    for condition in conditions:
-        combined |= condition
-    return combined
+def _or_parts(condition: Q) -> list:
+    """The alternatives of a condition written as A | B | …"""
+    if condition.connector == Q.OR and not condition.negated and len(condition.children) > 1:
+        return [part for child in condition.children for part in _or_parts(child if isinstance(child, Q) else Q(child))]
+    return [condition]

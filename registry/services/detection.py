@@ -82,6 +82,9 @@ def detection_run(*, run: DetectionRun) -> DetectionRun:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FLAG_WRITER_LOCK])
+                # Check foreign keys row by row: deferred checks queued behind the audit triggers grow slower
+                # with every flag a run writes.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             counts = {
                 rule: _write_flags(rule, findings, window, thresholds)
                 for rule, findings in findings_for(window, thresholds).items()

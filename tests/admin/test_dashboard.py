@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -320,6 +321,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(client, regulator, dj
 
     for tag in ("x", "yy", "zzz"):
         arrange_world(as_of, tag=tag)
+    cache.clear()  # the figures are cached for a few minutes; measure a fresh computation
     with django_assert_max_num_queries(11):
         response = client.get(URL)
 
@@ -333,3 +335,16 @@ def _figure(page: str, name: str) -> str:
     match = re.search(rf'data-figure="{name}">(.*?)</span>', page, re.S)
     assert match, name
     return " ".join(match.group(1).split())
+
+
+def test_the_figures_are_reused_for_a_few_minutes(client, regulator):
+    client.force_login(regulator)
+    with CaptureQueriesContext(connection) as first:
+        client.get(URL)
+
+    with CaptureQueriesContext(connection) as again:
+        response = client.get(URL)
+
+    assert response.status_code == 200
+    figures = [q["sql"] for q in first.captured_queries if "registry_" in q["sql"]]
+    assert figures and not [q["sql"] for q in again.captured_queries if "registry_" in q["sql"]]
