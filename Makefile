@@ -47,6 +47,7 @@ stop:
 clean-data: stop
 	rm -rf .data
 
-## Benchmarks (figures and ratios in one table): ingestion and detection on 1M and 10M readings
+## Benchmarks (figures and ratios in tables): ingestion and detection at 1M and 10M readings; admin pages at scale
 bench: install
 	$(PY) bench/ingest_detect.py $(BENCH_ARGS)
+	$(PY) bench/admin_pages.py
