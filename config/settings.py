@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "pghistory",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "registry",
 ]
 
@@ -130,6 +133,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "minereg API",
+    "DESCRIPTION": "The digital-mining registry: readings from grid operators, registry data for staff and firms, "
+    "and the public register.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 # Largest readings upload the API accepts in one request (CSV or JSON body).
 READINGS_API_MAX_BYTES = int(os.environ.get("READINGS_API_MAX_BYTES", 200 * 1024 * 1024))

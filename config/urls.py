@@ -12,4 +12,7 @@ urlpatterns = [
     path("accounts/", include("registry.portal.accounts")),
     path("portal/", include("registry.portal.urls")),
     path("api/v1/", include("registry.api.urls")),
+    path("api/", include("registry.api.schema_urls")),
+    path("register/", include("registry.public.urls")),
+    path("exports/", include("registry.exports.urls")),
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .readings import ReadingsView
 
@@ -6,4 +6,5 @@ app_name = "api"
 
 urlpatterns = [
     path("readings/", ReadingsView.as_view(), name="readings"),
+    path("public/", include("registry.public.api_urls")),
 ]
