@@ -26,11 +26,12 @@ def roles_sync(group_model, permission_model) -> None:
         content_type__app_label="registry", content_type__model__in=REGISTRY_MODELS
     )
     view_all = registry.filter(codename__startswith="view_")
+    exports = registry.filter(codename="export_datasets")
     inspector_writes = registry.filter(content_type__model__in=INSPECTOR_WRITES, codename__regex=r"^(add|change)_")
     for name, permissions in (
         (REGULATORS, registry),
         (INSPECTORS, view_all | inspector_writes),
-        (AUDITORS, view_all),
+        (AUDITORS, view_all | exports),
     ):
         group, _ = group_model.objects.get_or_create(name=name)
         group.permissions.set(permissions)

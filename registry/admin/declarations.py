@@ -16,6 +16,7 @@ class QuestionForm(forms.Form):
 
 @admin.register(PowerDeclaration)
 class PowerDeclarationAdmin(RegistryAdmin):
+    export_dataset = "declarations"
     list_display = ["facility", "month", "consumed_mwh", "peak_mw", "devices", "power_source", "is_current", "review",
                     "filed_at"]
     list_filter = ["review", "is_current", "power_source", "facility__region"]

@@ -66,6 +66,7 @@ class MetersToVerifyFilter(admin.SimpleListFilter):
 
 @admin.register(Facility)
 class FacilityAdmin(LegalStatusMixin, RegistryAdmin):
+    export_dataset = "facilities"
     legal_status_conditions = legal_status.facility_conditions
     list_display = ["ref", "name", "legal_status", "firm", "region", "capacity_mw", "devices"]
     list_filter = [legal_status_filter(legal_status.facility_conditions), MetersToVerifyFilter, "region"]

@@ -33,6 +33,7 @@ class InviteForm(forms.Form):
 
 @admin.register(Firm)
 class FirmAdmin(LegalStatusMixin, RegistryAdmin):
+    export_dataset = "firms"
     legal_status_conditions = legal_status.firm_conditions
     list_display = ["name", "bin", "legal_status", "region", "origin", "created_at"]
     list_filter = [legal_status_filter(legal_status.firm_conditions), "verification", "origin", "region"]

@@ -11,6 +11,7 @@ from .links import record_links
 
 @admin.register(GridConnection)
 class GridConnectionAdmin(LegalStatusMixin, RegistryAdmin):
+    export_dataset = "connections"
     legal_status_conditions = legal_status.connection_conditions
     list_display = ["meter_id", "consumer_name", "legal_status", "region", "tariff", "operator", "contracted_mw"]
     list_filter = [legal_status_filter(legal_status.connection_conditions), "tariff", "region"]

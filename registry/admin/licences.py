@@ -60,6 +60,7 @@ class DocumentInline(admin.TabularInline):
 class LicenceAdmin(RegistryAdmin):
     """Licence decisions are actions that call the lifecycle services; the status is never edited by hand."""
 
+    export_dataset = "licences"
     list_display = ["__str__", "firm", "status", "subtype", "capacity_mw", "valid_from", "valid_until", "suspended_until"]
     list_filter = ["status", "subtype", "firm__region"]
     search_fields = ["=number", "=firm__bin", "firm__name"]

@@ -73,6 +73,7 @@ class ConfirmForm(DecisionForm):
 class FlagAdmin(RegistryAdmin):
     """The review queue: open flags first, by severity, newest first."""
 
+    export_dataset = "flags"
     list_display = ["rule", "subject_ref", "severity_badge", "status", "month", "key_figure", "assigned_to", "created_at"]
     list_filter = ["status", "severity", "rule", "subject_type"]
     search_fields = ["=subject_ref"]
@@ -196,6 +197,7 @@ class InspectionForm(forms.ModelForm):
 
 @admin.register(Inspection)
 class InspectionAdmin(RegistryAdmin):
+    export_dataset = "inspections"
     form = InspectionForm
     list_display = ["date", "facility", "connection", "firm", "outcome", "devices_found"]
     list_filter = ["outcome"]
@@ -227,6 +229,7 @@ class InspectionAdmin(RegistryAdmin):
 
 @admin.register(EnforcementAction)
 class EnforcementActionAdmin(RegistryAdmin):
+    export_dataset = "enforcement"
     list_display = ["date", "action", "firm", "region", "devices", "value_usd", "case_number", "fine_kzt"]
     list_filter = ["action", "region"]
     search_fields = ["=firm__bin", "firm__name", "=case_number"]

@@ -1,5 +1,12 @@
-"""/exports/: auditors and regulators download the datasets (filled in by issue #6)."""
+"""/exports/: auditors and regulators download the datasets."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "exports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:dataset>.csv", views.download, name="download"),
+]

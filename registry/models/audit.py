@@ -26,6 +26,7 @@ class ExportLog(models.Model):
         verbose_name = _("export log entry")
         verbose_name_plural = _("export log")
         ordering = ["-started_at"]
+        permissions = [("export_datasets", _("Can download the CSV exports"))]
 
     def __str__(self):
         return f"{self.dataset} by {self.actor}"

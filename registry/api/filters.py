@@ -1,0 +1,302 @@
+"""Query filters and ordering of the read endpoints.
+
+A malformed value (a date that is not a date, an unknown choice, a BIN that
+is not 12 digits, an ordering field the endpoint does not offer) answers 400
+naming the parameter; nothing is silently ignored.
+"""
+
+import datetime as dt
+import re
+
+import django_filters as df
+from django import forms
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from registry.models import EnforcementAction, Facility, Firm, Flag, Inspection, Licence, PowerDeclaration, Region
+from registry.selectors.legal_status import LegalStatus, facility_conditions, firm_conditions, with_status
+
+from .scoping import Scope, reader_scope
+
+BIN_PATTERN = r"^[0-9]{12}$"
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`?ordering=a,-b` over the fields a view lists in `ordering_fields`; an unknown field answers 400."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param, "")
+        if params == "":
+            return self.get_default_ordering(view)
+        valid = [name for name, _label in self.get_valid_fields(queryset, view, {"request": request})]
+        fields = params.split(",")
+        unknown = [f for f in fields if f.removeprefix("-") not in valid]
+        if unknown:
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        _("Unknown ordering field “%(field)s”; choose from: %(valid)s (prefix - for descending).")
+                        % {"field": unknown[0], "valid": ", ".join(valid)}
+                    ]
+                }
+            )
+        return fields
+
+    def get_schema_operation_parameters(self, view):
+        fields = [name if isinstance(name, str) else name[0] for name in view.ordering_fields]
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": _("Order by a field, descending with a leading -; several fields separated by commas."),
+                "schema": {"type": "string", "enum": [p + f for f in fields for p in ("", "-")]},
+            }
+        ]
+
+
+class BinField(forms.CharField):
+    default_validators = [RegexValidator(BIN_PATTERN, gettext_lazy("Enter a BIN of 12 digits."))]
+
+
+@extend_schema_field({"type": "string", "pattern": BIN_PATTERN})
+class BinFilter(df.CharFilter):
+    field_class = BinField
+
+
+class MonthField(forms.Field):
+    """A month written YYYY-MM, cleaned to its first day."""
+
+    default_error_messages = {"invalid": gettext_lazy("Enter a month as YYYY-MM.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not re.fullmatch(MONTH_PATTERN, value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        year, month = value.split("-")
+        try:
+            return dt.date(int(year), int(month), 1)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN})
+class MonthFilter(df.Filter):
+    field_class = MonthField
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else is an error rather than "no filter"."""
+
+    default_error_messages = {"invalid": gettext_lazy("Enter true or false.")}
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanFilter(df.Filter):
+    field_class = StrictBooleanField
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class IdFilter(df.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, **kwargs)
+
+
+def date_range(field: str, verbose: str) -> tuple[df.DateFilter, df.DateFilter]:
+    """`<field>_after` and `<field>_before`, both inclusive."""
+    return (
+        df.DateFilter(field_name=field, lookup_expr="gte", label=f"{verbose} on or after (YYYY-MM-DD)"),
+        df.DateFilter(field_name=field, lookup_expr="lte", label=f"{verbose} on or before (YYYY-MM-DD)"),
+    )
+
+
+def datetime_range(field: str, verbose: str) -> tuple[df.IsoDateTimeFilter, df.IsoDateTimeFilter]:
+    return (
+        df.IsoDateTimeFilter(field_name=field, lookup_expr="gte", label=f"{verbose} at or after (ISO 8601)"),
+        df.IsoDateTimeFilter(field_name=field, lookup_expr="lt", label=f"{verbose} before (ISO 8601)"),
+    )
+
+
+def regions(field: str = "region") -> df.MultipleChoiceFilter:
+    return df.MultipleChoiceFilter(field_name=field, choices=Region.choices, label="Region (repeat for several)")
+
+
+class StaffFilterSet(df.FilterSet):
+    """A filter set some of whose filters only staff may use (they would tell a firm about flags)."""
+
+    staff_only: tuple[str, ...] = ()
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = getattr(request, "user", None)
+        if reader_scope(user=user, model=self._meta.model) is not Scope.ALL:
+            for name in self.staff_only:
+                self.filters.pop(name, None)
+
+
+class FirmFilter(StaffFilterSet):
+    bin = BinFilter(label="BIN")
+    name = df.CharFilter(lookup_expr="icontains", label="Name contains")
+    region = regions()
+    origin = df.ChoiceFilter(choices=Firm.Origin.choices)
+    verification = df.ChoiceFilter(choices=Firm.Verification.choices)
+    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label="Legal status (staff)")
+    staff_only = ("legal_status",)
+
+    class Meta:
+        model = Firm
+        fields: list = []
+
+    def filter_legal_status(self, queryset, name, value):
+        return with_status(queryset, firm_conditions(), value)
+
+
+class FacilityFilter(StaffFilterSet):
+    ref = df.CharFilter(label="Facility reference")
+    firm = IdFilter(field_name="firm_id", label="Firm id")
+    firm_bin = BinFilter(field_name="firm__bin", label="Firm BIN")
+    region = regions()
+    meter_id = df.CharFilter(method="filter_meter_id", label="A meter id of its grid connections")
+    capacity_mw_min = df.NumberFilter(field_name="capacity_mw", lookup_expr="gte")
+    capacity_mw_max = df.NumberFilter(field_name="capacity_mw", lookup_expr="lte")
+    created_after, created_before = datetime_range("created_at", "Created")
+    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label="Legal status (staff)")
+    staff_only = ("legal_status",)
+
+    class Meta:
+        model = Facility
+        fields: list = []
+
+    def filter_meter_id(self, queryset, name, value):
+        return queryset.filter(pk__in=Facility.connections.through.objects.filter(
+            connection__meter_id=value).values("facility_id"))
+
+    def filter_legal_status(self, queryset, name, value):
+        return with_status(queryset, facility_conditions(), value)
+
+
+class LicenceFilter(df.FilterSet):
+    number = df.CharFilter(label="Licence number")
+    firm = IdFilter(field_name="firm_id", label="Firm id")
+    firm_bin = BinFilter(field_name="firm__bin", label="Firm BIN")
+    facility_ref = df.CharFilter(method="filter_facility_ref", label="Covers the facility with this reference")
+    region = df.MultipleChoiceFilter(
+        choices=Region.choices, method="filter_region", label="Covers a facility in this region (repeat for several)"
+    )
+    status = df.MultipleChoiceFilter(choices=Licence.Status.choices, label="Status (repeat for several)")
+    subtype = df.ChoiceFilter(choices=Licence.Subtype.choices)
+    in_force_on = df.DateFilter(method="filter_in_force_on", label="In force on this date (YYYY-MM-DD)")
+    valid_from_after, valid_from_before = date_range("valid_from", "Valid from")
+    valid_until_after, valid_until_before = date_range("valid_until", "Valid until")
+
+    class Meta:
+        model = Licence
+        fields: list = []
+
+    def filter_facility_ref(self, queryset, name, value):
+        return queryset.filter(pk__in=Licence.facilities.through.objects.filter(
+            facility__ref=value).values("licence_id"))
+
+    def filter_region(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=Licence.facilities.through.objects.filter(
+            facility__region__in=value).values("licence_id"))
+
+    def filter_in_force_on(self, queryset, name, value):
+        return queryset.filter(status=Licence.Status.ACTIVE, valid_from__lte=value, valid_until__gte=value)
+
+
+class DeclarationFilter(df.FilterSet):
+    facility = IdFilter(field_name="facility_id", label="Facility id")
+    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
+    firm_bin = BinFilter(field_name="facility__firm__bin", label="Firm BIN")
+    region = regions("facility__region")
+    month = MonthFilter(field_name="month", label="Month (YYYY-MM)")
+    month_after = MonthFilter(field_name="month", lookup_expr="gte", label="Month on or after (YYYY-MM)")
+    month_before = MonthFilter(field_name="month", lookup_expr="lte", label="Month on or before (YYYY-MM)")
+    power_source = df.ChoiceFilter(choices=PowerDeclaration.PowerSource.choices)
+    review = df.ChoiceFilter(choices=PowerDeclaration.Review.choices)
+    is_current = StrictBooleanFilter(label="Only the filing in force (true) or only superseded ones (false)")
+    filed_after, filed_before = datetime_range("filed_at", "Filed")
+
+    class Meta:
+        model = PowerDeclaration
+        fields: list = []
+
+
+class FlagFilter(df.FilterSet):
+    rule = df.MultipleChoiceFilter(choices=Flag.Rule.choices, label="Rule (repeat for several)")
+    severity = df.MultipleChoiceFilter(choices=Flag.Severity.choices, label="Severity (repeat for several)")
+    status = df.MultipleChoiceFilter(choices=Flag.Status.choices, label="Status (repeat for several)")
+    subject_type = df.ChoiceFilter(choices=Flag.SubjectType.choices)
+    subject_ref = df.CharFilter(label="Subject: meter id, facility reference, licence number or BIN")
+    region = regions("subject_region")
+    firm_bin = BinFilter(method="filter_firm_bin", label="About the firm (or consumer) with this BIN")
+    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
+    meter_id = df.CharFilter(field_name="connection__meter_id", label="Meter id")
+    licence_number = df.CharFilter(field_name="licence__number", label="Licence number")
+    month = MonthFilter(field_name="month", label="Month (YYYY-MM)")
+    created_after, created_before = datetime_range("created_at", "Created")
+    updated_after, updated_before = datetime_range("updated_at", "Updated")
+
+    class Meta:
+        model = Flag
+        fields: list = []
+
+    def filter_firm_bin(self, queryset, name, value):
+        return queryset.filter(
+            Q(firm__bin=value) | Q(facility__firm__bin=value) | Q(licence__firm__bin=value)
+            | Q(connection__consumer_bin=value)
+        )
+
+
+class InspectionFilter(df.FilterSet):
+    outcome = df.ChoiceFilter(choices=Inspection.Outcome.choices)
+    date_after, date_before = date_range("date", "Date")
+    region = regions("site_region")
+    firm_bin = BinFilter(method="filter_firm_bin", label="Operator BIN")
+    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
+    meter_id = df.CharFilter(field_name="connection__meter_id", label="Meter id")
+    flag = IdFilter(field_name="flag_id", label="Flag id")
+
+    class Meta:
+        model = Inspection
+        fields: list = []
+
+    def filter_firm_bin(self, queryset, name, value):
+        return queryset.filter(Q(firm__bin=value) | Q(facility__firm__bin=value))
+
+
+class EnforcementActionFilter(df.FilterSet):
+    action = df.MultipleChoiceFilter(choices=EnforcementAction.Action.choices, label="Action (repeat for several)")
+    region = regions()
+    date_after, date_before = date_range("date", "Date")
+    firm_bin = BinFilter(field_name="firm__bin", label="Operator BIN")
+    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
+    meter_id = df.CharFilter(field_name="connection__meter_id", label="Meter id")
+    case_number = df.CharFilter(label="Criminal case number")
+
+    class Meta:
+        model = EnforcementAction
+        fields: list = []
