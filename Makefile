@@ -51,3 +51,4 @@ clean-data: stop
 bench: install
 	$(PY) bench/ingest_detect.py $(BENCH_ARGS)
 	$(PY) bench/admin_pages.py
+	$(PY) bench/exports.py

@@ -35,7 +35,9 @@ class CheckForm(forms.Form):
     )
 
     def clean_q(self) -> str:
-        compact = "".join(self.cleaned_data["q"].split())
+        """The query as typed (white space made single); a 12-digit one must be a valid BIN."""
+        text = " ".join(self.cleaned_data["q"].split())
+        compact = text.replace(" ", "")
         if compact.isascii() and compact.isdigit():
             if len(compact) != 12:
                 raise forms.ValidationError(_("A BIN has exactly 12 digits."), code="bin_format")
@@ -46,4 +48,4 @@ class CheckForm(forms.Form):
                 % {"max": MAX_LICENCE_NUMBER},
                 code="too_long",
             )
-        return compact
+        return text

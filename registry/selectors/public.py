@@ -220,7 +220,7 @@ class LicenceState(models.TextChoices):
 @dataclass(frozen=True)
 class CheckAnswer:
     verdict: str
-    query: str
+    query: str  # the BIN, or the licence number as typed
     by_bin: bool  # the query was a BIN (else a licence number)
     firm_name: str = ""  # only when the operator has a public record (licence or warning)
     firm_bin: str = ""
@@ -237,7 +237,7 @@ def operator_check(*, today: dt.date, query: str) -> CheckAnswer:
     about (no granted licence, no warning) is answered "not licensed" without
     its name, so a private application is never revealed.
     """
-    _name, compact = _terms(query)
+    text, compact = _terms(query)
     by_bin = bool(BIN_PATTERN.match(compact))
     if by_bin:
         firm = Firm.objects.filter(bin=compact).only("name", "bin").first()
@@ -245,7 +245,10 @@ def operator_check(*, today: dt.date, query: str) -> CheckAnswer:
         granted = Licence.objects.filter(number__iexact=compact, status__in=GRANTED).values("firm_id")
         firm = Firm.objects.filter(pk__in=granted).only("name", "bin").first()
     if firm is None:
-        return CheckAnswer(verdict=Verdict.NOT_LICENSED, query=compact, by_bin=by_bin, firm_bin=compact if by_bin else "")
+        return CheckAnswer(
+            verdict=Verdict.NOT_LICENSED, query=compact if by_bin else text, by_bin=by_bin,
+            firm_bin=compact if by_bin else "",
+        )
 
     in_force = list(_public_licences().filter(_in_force(today), firm=firm).order_by("number"))
     not_in_force = list(_not_in_force(today).filter(firm=firm).exclude(_in_force(today)).order_by("-valid_until"))
@@ -262,7 +265,7 @@ def operator_check(*, today: dt.date, query: str) -> CheckAnswer:
     public = bool(in_force or not_in_force or warning)
     return CheckAnswer(
         verdict=verdict,
-        query=compact,
+        query=compact if by_bin else text,
         by_bin=by_bin,
         firm_name=firm.name if public else "",
         firm_bin=firm.bin,
