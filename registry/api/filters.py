@@ -7,6 +7,7 @@ naming the parameter; nothing is silently ignored.
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import django_filters as df
 from django import forms
@@ -14,7 +15,7 @@ from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -32,8 +33,13 @@ class StrictOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         params = request.query_params.get(self.ordering_param, "")
-        if params == "":
-            return self.get_default_ordering(view)
+        fields = list(self._requested(params, queryset, view, request) if params else self.get_default_ordering(view))
+        # Ties are broken by id, so that pages never overlap or skip a row.
+        if not {"pk", "-pk", "id", "-id"} & set(fields):
+            fields.append("-pk" if fields[0].startswith("-") else "pk")
+        return fields
+
+    def _requested(self, params, queryset, view, request):
         valid = [name for name, _label in self.get_valid_fields(queryset, view, {"request": request})]
         fields = params.split(",")
         unknown = [f for f in fields if f.removeprefix("-") not in valid]
@@ -61,84 +67,166 @@ class StrictOrderingFilter(OrderingFilter):
         ]
 
 
-class BinField(forms.CharField):
-    default_validators = [RegexValidator(BIN_PATTERN, gettext_lazy("Enter a BIN of 12 digits."))]
+class Documented:
+    """A filter whose OpenAPI schema is given (`schema`), with its label as the description."""
 
-
-@extend_schema_field({"type": "string", "pattern": BIN_PATTERN})
-class BinFilter(df.CharFilter):
-    field_class = BinField
-
-
-class MonthField(forms.Field):
-    """A month written YYYY-MM, cleaned to its first day."""
-
-    default_error_messages = {"invalid": gettext_lazy("Enter a month as YYYY-MM.")}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if not isinstance(value, str) or not re.fullmatch(MONTH_PATTERN, value):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        year, month = value.split("-")
-        try:
-            return dt.date(int(year), int(month), 1)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN})
-class MonthFilter(df.Filter):
-    field_class = MonthField
-
-
-class StrictBooleanField(forms.Field):
-    """true/false (or 1/0); anything else is an error rather than "no filter"."""
-
-    default_error_messages = {"invalid": gettext_lazy("Enter true or false.")}
-    VALUES = {"true": True, "1": True, "false": False, "0": False}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if isinstance(value, bool):
-            return value
-        try:
-            return self.VALUES[str(value).lower()]
-        except KeyError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-@extend_schema_field({"type": "boolean"})
-class StrictBooleanFilter(df.Filter):
-    field_class = StrictBooleanField
-
-
-@extend_schema_field({"type": "integer", "minimum": 1})
-class IdFilter(df.NumberFilter):
-    field_class = forms.IntegerField
+    schema: dict = {}
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=1, **kwargs)
+        super().__init__(*args, **kwargs)
+        description = {"description": str(self.label)} if self.label else {}
+        set_override(self, "field", {**self.schema, **description})
 
 
-def date_range(field: str, verbose: str) -> tuple[df.DateFilter, df.DateFilter]:
+class BinField(forms.CharField):
+    default_validators = [RegexValidator(r"\A[0-9]{12}\Z", gettext_lazy("Enter a BIN of 12 digits."))]
+
+
+class BinFilter(Documented, df.CharFilter):
+    field_class = BinField
+    schema = {"type": "string", "pattern": BIN_PATTERN}
+
+
+class StrictField(forms.Field):
+    """A query value written exactly as the schema says (`pattern`), converted by `convert`.
+
+    Django's form fields are lenient in ways an API should not be: they strip
+    spaces, take "5.0" for 5, dates in the active language's formats, and
+    instants without an offset. Here anything but the documented form is 400.
+    """
+
+    pattern = r""
+    default_error_messages = {"invalid": gettext_lazy("Enter a valid value.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return self.convert(value)
+        except (ValueError, OverflowError, ArithmeticError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def convert(self, value: str):
+        return value
+
+
+class MonthField(StrictField):
+    """A month written YYYY-MM, cleaned to its first day."""
+
+    pattern = MONTH_PATTERN[1:-1]
+    default_error_messages = {"invalid": gettext_lazy("Enter a month as YYYY-MM.")}
+
+    def convert(self, value: str) -> dt.date:
+        return dt.date.fromisoformat(f"{value}-01")
+
+
+class StrictBooleanField(StrictField):
+    pattern = r"true|false"
+    default_error_messages = {"invalid": gettext_lazy("Enter true or false.")}
+
+    def convert(self, value: str) -> bool:
+        return value == "true"
+
+
+class IdField(StrictField):
+    pattern = r"[1-9][0-9]{0,18}"
+    default_error_messages = {"invalid": gettext_lazy("Enter an id: a whole number from 1.")}
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+
+class DecimalNumberField(StrictField):
+    pattern = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+    default_error_messages = {"invalid": gettext_lazy("Enter a number, such as 12.5.")}
+
+    def convert(self, value: str) -> Decimal:
+        number = Decimal(value)
+        if abs(number.adjusted()) > 30:
+            raise ValueError(value)
+        return number
+
+
+class ISODateField(StrictField):
+    pattern = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    default_error_messages = {"invalid": gettext_lazy("Enter a date as YYYY-MM-DD.")}
+
+    def convert(self, value: str) -> dt.date:
+        return dt.date.fromisoformat(value)
+
+
+class InstantField(StrictField):
+    """An RFC 3339 instant (with its offset), turned to UTC: PostgreSQL refuses offsets beyond ±15:59."""
+
+    pattern = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
+    default_error_messages = {"invalid": gettext_lazy("Enter an instant as YYYY-MM-DDThh:mm:ssZ or with an offset.")}
+
+    def convert(self, value: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+
+class MonthFilter(Documented, df.Filter):
+    field_class = MonthField
+    schema = {"type": "string", "pattern": MONTH_PATTERN}
+
+
+class StrictBooleanFilter(Documented, df.Filter):
+    field_class = StrictBooleanField
+    schema = {"type": "boolean"}
+
+
+class IdFilter(Documented, df.Filter):
+    field_class = IdField
+    schema = {"type": "integer", "minimum": 1}
+
+
+class NumberFilter(Documented, df.Filter):
+    field_class = DecimalNumberField
+    schema = {"type": "number"}
+
+
+class DateFilter(Documented, df.Filter):
+    field_class = ISODateField
+    schema = {"type": "string", "format": "date"}
+
+
+class InstantFilter(Documented, df.Filter):
+    field_class = InstantField
+    schema = {"type": "string", "format": "date-time"}
+
+
+class _OptionalChoicesField(df.fields.MultipleChoiceField):
+    def to_python(self, value):
+        # `?region=` means no filter, as an empty value does for every other parameter.
+        return [v for v in super().to_python(value) if v != ""]
+
+
+class AnyOfFilter(df.MultipleChoiceFilter):
+    """One or more choices (`?status=a&status=b`), matching any of them."""
+
+    field_class = _OptionalChoicesField
+
+
+def date_range(field: str, verbose: str) -> tuple[DateFilter, DateFilter]:
     """`<field>_after` and `<field>_before`, both inclusive."""
     return (
-        df.DateFilter(field_name=field, lookup_expr="gte", label=f"{verbose} on or after (YYYY-MM-DD)"),
-        df.DateFilter(field_name=field, lookup_expr="lte", label=f"{verbose} on or before (YYYY-MM-DD)"),
+        DateFilter(field_name=field, lookup_expr="gte", label=f"{verbose} on or after (YYYY-MM-DD)"),
+        DateFilter(field_name=field, lookup_expr="lte", label=f"{verbose} on or before (YYYY-MM-DD)"),
     )
 
 
-def datetime_range(field: str, verbose: str) -> tuple[df.IsoDateTimeFilter, df.IsoDateTimeFilter]:
+def instant_range(field: str, verbose: str) -> tuple[InstantFilter, InstantFilter]:
+    """`<field>_after` (inclusive) and `<field>_before` (exclusive)."""
     return (
-        df.IsoDateTimeFilter(field_name=field, lookup_expr="gte", label=f"{verbose} at or after (ISO 8601)"),
-        df.IsoDateTimeFilter(field_name=field, lookup_expr="lt", label=f"{verbose} before (ISO 8601)"),
+        InstantFilter(field_name=field, lookup_expr="gte", label=f"{verbose} at or after (RFC 3339)"),
+        InstantFilter(field_name=field, lookup_expr="lt", label=f"{verbose} before (RFC 3339)"),
     )
 
 
-def regions(field: str = "region") -> df.MultipleChoiceFilter:
-    return df.MultipleChoiceFilter(field_name=field, choices=Region.choices, label="Region (repeat for several)")
+def regions(field: str = "region") -> AnyOfFilter:
+    return AnyOfFilter(field_name=field, choices=Region.choices, label="Region (repeat for several)")
 
 
 class StaffFilterSet(df.FilterSet):
@@ -177,9 +265,9 @@ class FacilityFilter(StaffFilterSet):
     firm_bin = BinFilter(field_name="firm__bin", label="Firm BIN")
     region = regions()
     meter_id = df.CharFilter(method="filter_meter_id", label="A meter id of its grid connections")
-    capacity_mw_min = df.NumberFilter(field_name="capacity_mw", lookup_expr="gte")
-    capacity_mw_max = df.NumberFilter(field_name="capacity_mw", lookup_expr="lte")
-    created_after, created_before = datetime_range("created_at", "Created")
+    capacity_mw_min = NumberFilter(field_name="capacity_mw", lookup_expr="gte", label="Capacity at least, MW")
+    capacity_mw_max = NumberFilter(field_name="capacity_mw", lookup_expr="lte", label="Capacity at most, MW")
+    created_after, created_before = instant_range("created_at", "Created")
     legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label="Legal status (staff)")
     staff_only = ("legal_status",)
 
@@ -200,12 +288,12 @@ class LicenceFilter(df.FilterSet):
     firm = IdFilter(field_name="firm_id", label="Firm id")
     firm_bin = BinFilter(field_name="firm__bin", label="Firm BIN")
     facility_ref = df.CharFilter(method="filter_facility_ref", label="Covers the facility with this reference")
-    region = df.MultipleChoiceFilter(
+    region = AnyOfFilter(
         choices=Region.choices, method="filter_region", label="Covers a facility in this region (repeat for several)"
     )
-    status = df.MultipleChoiceFilter(choices=Licence.Status.choices, label="Status (repeat for several)")
+    status = AnyOfFilter(choices=Licence.Status.choices, label="Status (repeat for several)")
     subtype = df.ChoiceFilter(choices=Licence.Subtype.choices)
-    in_force_on = df.DateFilter(method="filter_in_force_on", label="In force on this date (YYYY-MM-DD)")
+    in_force_on = DateFilter(method="filter_in_force_on", label="In force on this date (YYYY-MM-DD)")
     valid_from_after, valid_from_before = date_range("valid_from", "Valid from")
     valid_until_after, valid_until_before = date_range("valid_until", "Valid until")
 
@@ -238,7 +326,7 @@ class DeclarationFilter(df.FilterSet):
     power_source = df.ChoiceFilter(choices=PowerDeclaration.PowerSource.choices)
     review = df.ChoiceFilter(choices=PowerDeclaration.Review.choices)
     is_current = StrictBooleanFilter(label="Only the filing in force (true) or only superseded ones (false)")
-    filed_after, filed_before = datetime_range("filed_at", "Filed")
+    filed_after, filed_before = instant_range("filed_at", "Filed")
 
     class Meta:
         model = PowerDeclaration
@@ -246,9 +334,9 @@ class DeclarationFilter(df.FilterSet):
 
 
 class FlagFilter(df.FilterSet):
-    rule = df.MultipleChoiceFilter(choices=Flag.Rule.choices, label="Rule (repeat for several)")
-    severity = df.MultipleChoiceFilter(choices=Flag.Severity.choices, label="Severity (repeat for several)")
-    status = df.MultipleChoiceFilter(choices=Flag.Status.choices, label="Status (repeat for several)")
+    rule = AnyOfFilter(choices=Flag.Rule.choices, label="Rule (repeat for several)")
+    severity = AnyOfFilter(choices=Flag.Severity.choices, label="Severity (repeat for several)")
+    status = AnyOfFilter(choices=Flag.Status.choices, label="Status (repeat for several)")
     subject_type = df.ChoiceFilter(choices=Flag.SubjectType.choices)
     subject_ref = df.CharFilter(label="Subject: meter id, facility reference, licence number or BIN")
     region = regions("subject_region")
@@ -257,8 +345,8 @@ class FlagFilter(df.FilterSet):
     meter_id = df.CharFilter(field_name="connection__meter_id", label="Meter id")
     licence_number = df.CharFilter(field_name="licence__number", label="Licence number")
     month = MonthFilter(field_name="month", label="Month (YYYY-MM)")
-    created_after, created_before = datetime_range("created_at", "Created")
-    updated_after, updated_before = datetime_range("updated_at", "Updated")
+    created_after, created_before = instant_range("created_at", "Created")
+    updated_after, updated_before = instant_range("updated_at", "Updated")
 
     class Meta:
         model = Flag
@@ -289,7 +377,7 @@ class InspectionFilter(df.FilterSet):
 
 
 class EnforcementActionFilter(df.FilterSet):
-    action = df.MultipleChoiceFilter(choices=EnforcementAction.Action.choices, label="Action (repeat for several)")
+    action = AnyOfFilter(choices=EnforcementAction.Action.choices, label="Action (repeat for several)")
     region = regions()
     date_after, date_before = date_range("date", "Date")
     firm_bin = BinFilter(field_name="firm__bin", label="Operator BIN")

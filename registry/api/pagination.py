@@ -23,14 +23,19 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 
+def single(request, param: str) -> str:
+    """The value of a query parameter that takes one value ("" when absent); 400 when it is repeated."""
+    values = request.query_params.getlist(param)
+    if len(values) > 1:
+        raise ValidationError({param: [_("Give this parameter once.")]})
+    return values[0] if values else ""
+
+
 def _page_size(request, param: str, default: int, maximum: int) -> int:
-    raw = request.query_params.get(param, "")
+    raw = single(request, param)
     if raw == "":
         return default
-    try:
-        size = int(raw)
-    except ValueError:
-        size = 0
+    size = int(raw) if raw.isascii() and raw.isdigit() else 0
     if not 1 <= size <= maximum:
         raise ValidationError({param: [_("Enter a whole number from 1 to %(max)d.") % {"max": maximum}]})
     return size
@@ -57,7 +62,7 @@ class PagePagination(PageNumberPagination):
         return _page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
 
     def get_page_number(self, request, paginator):
-        raw = request.query_params.get(self.page_query_param, "")
+        raw = single(request, self.page_query_param)
         if raw in ("", *self.last_page_strings):
             return super().get_page_number(request, paginator)
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
@@ -161,7 +166,7 @@ class KeysetPagination(CursorPagination):
         return replace_query_param(self.base_url, self.cursor_query_param, encoded)
 
     def _decode(self, request, fields) -> tuple[bool, list | None]:
-        encoded = request.query_params.get(self.cursor_query_param, "")
+        encoded = single(request, self.cursor_query_param)
         if encoded == "":
             return False, None
         invalid = ValidationError({self.cursor_query_param: [_("Invalid cursor: start again from the first page.")]})

@@ -5,7 +5,8 @@ import tempfile
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from rest_framework import status
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,12 +16,81 @@ from registry.services.readings import ReadingSource, json_source, readings_impo
 from .permissions import IsGridOperator
 
 
+_DETAIL = inline_serializer("ReadingsDetail", {"detail": serializers.CharField()})
+_ROWS = inline_serializer(
+    "ReadingRow",
+    {
+        "meter_id": serializers.CharField(),
+        "period_start": serializers.DateTimeField(help_text="On the hour, ISO 8601 with an offset or Z."),
+        "kwh": serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0, coerce_to_string=False,
+                                        help_text="A number or a decimal string."),
+    },
+    many=True,
+)
+_CSV_BODY = {
+    "type": "string",
+    "description": "The readings CSV of CONTRACT §5: a header row with meter_id, period_start and kwh, any order.",
+    "example": "meter_id,period_start,kwh\nPV-0001,2026-11-01T00:00:00Z,120.5\n",
+}
+
+
 class ReadingsView(APIView):
     """Load readings for the caller's meters, all or nothing. Answers the counts, or 400 with every error."""
 
     permission_classes = [IsGridOperator]
     parser_classes: list = []  # the body is read as it comes, not parsed by DRF
 
+    @extend_schema(
+        summary="Push hourly meter readings (grid operator tokens only)",
+        description=(
+            "A JSON list of readings or a CSV body, for the caller's own meters. All or nothing: one bad row and "
+            "nothing is saved. The same meter and hour again with the same value changes nothing; with another "
+            "value it replaces the reading and counts as a correction."
+        ),
+        request={"application/json": _ROWS, "text/csv": _CSV_BODY},
+        responses={
+            201: inline_serializer(
+                "ReadingsImported",
+                {
+                    "import": serializers.IntegerField(help_text="The id of the import record."),
+                    "rows": serializers.IntegerField(),
+                    "inserted": serializers.IntegerField(),
+                    "unchanged": serializers.IntegerField(),
+                    "corrected": serializers.IntegerField(),
+                },
+            ),
+            400: OpenApiResponse(
+                inline_serializer(
+                    "ReadingsRejected",
+                    {
+                        "errors": inline_serializer(
+                            "ReadingError",
+                            {
+                                "line": serializers.IntegerField(allow_null=True),
+                                "column": serializers.CharField(allow_null=True),
+                                "message": serializers.CharField(),
+                            },
+                            many=True,
+                        )
+                    },
+                ),
+                description="Every error found (the first 100), with its line and column; nothing was saved.",
+            ),
+            401: OpenApiResponse(_DETAIL, description="No valid token."),
+            403: OpenApiResponse(_DETAIL, description="Not a grid operator's account."),
+            413: OpenApiResponse(_DETAIL, description="The body is larger than READINGS_API_MAX_BYTES."),
+            415: OpenApiResponse(_DETAIL, description="Neither application/json nor text/csv."),
+            429: OpenApiResponse(_DETAIL, description="Too many requests."),
+        },
+        examples=[
+            OpenApiExample(
+                "JSON list",
+                value={"meter_id": "PV-0001", "period_start": "2026-11-01T00:00:00Z", "kwh": "120.5"},
+                request_only=True,
+                media_type="application/json",
+            ),
+        ],
+    )
     def post(self, request):
         operator = request.user.grid_operator.operator
         content_type = (request.content_type or "").split(";")[0].strip().lower()

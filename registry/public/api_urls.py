@@ -1,5 +1,12 @@
-"""/api/v1/public/: the public register as JSON (filled in by issue #6)."""
+"""/api/v1/public/: the public register as JSON."""
+
+from django.urls import path
+
+from . import api_views
 
 app_name = "public_api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("licensed/", api_views.LicensedListView.as_view(), name="licensed"),
+    path("warnings/", api_views.WarningListView.as_view(), name="warnings"),
+]

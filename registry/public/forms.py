@@ -27,6 +27,15 @@ class SearchForm(forms.Form):
         return {"q": self.cleaned_data["q"], "region": self.cleaned_data["region"]}
 
 
+class WarningSearchForm(SearchForm):
+    """The warning list has no licence numbers to search."""
+
+    q = forms.CharField(
+        label=_("BIN or name"), required=False, max_length=MAX_QUERY,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 class CheckForm(forms.Form):
     q = forms.CharField(
         label=_("BIN or licence number"), required=False, max_length=64,

@@ -15,17 +15,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Strea
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
 from registry.exports.base import ExportFilters, csv_stream
-from registry.models import Licence, Region
+from registry.models import Firm, Licence, Region
 from registry.selectors import public
 
 from .exports import LicensedRegisterExport, WarningListExport
-from .forms import CheckForm, SearchForm
+from .forms import CheckForm, SearchForm, WarningSearchForm
 
 CACHE_SECONDS = 300
 PAGE_SIZE = 50
@@ -67,7 +66,7 @@ def _page(request: HttpRequest, queryset, **label_options):
     return page
 
 
-@require_GET
+@require_safe
 @public_cache
 def register(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
@@ -79,36 +78,36 @@ def register(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
+@require_safe
 @public_cache
 def operator_check(request: HttpRequest) -> HttpResponse:
     form = CheckForm(request.GET or None)
+    day = today()
     answer = None
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
-        answer = public.operator_check(today=today(), query=form.cleaned_data["q"])
+        answer = public.operator_check(today=day, query=form.cleaned_data["q"])
         _labelled([answer.warning] if answer.warning is not None else [], actions=True)
         _labelled(answer.in_force + answer.not_in_force)
     return render(request, "public/check.html", {
         "form": form, "answer": answer, "Verdict": public.Verdict, "states": dict(public.LicenceState.choices),
-        "today": today(),
+        "today": day,
     })
 
 
-@require_GET
+@require_safe
 @public_cache
 def warning_list(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None)
-    form.fields["q"].label = _("BIN or name")
+    form = WarningSearchForm(request.GET or None)
     filters = form.filters()
-    firms = public.warning_list(**filters) if filters is not None else public.warning_list().none()
+    firms = public.warning_list(**filters) if filters is not None else Firm.objects.none()
     return render(request, "public/warnings.html", {
         "form": form, "page": _page(request, firms, actions=True), "today": today(),
         "filtered": bool(filters and any(filters.values())),
     })
 
 
-def _csv_response(request: HttpRequest, make_dataset: Callable[[dict], object], filename: str) -> HttpResponse:
-    form = SearchForm(request.GET)
+def _csv_response(form: SearchForm, make_dataset: Callable[[dict], object], filename: str) -> HttpResponse:
+    """Stream the list's CSV for the form's search, or answer 400 with the form's errors."""
     filters = form.filters()
     if filters is None:
         errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
@@ -120,19 +119,22 @@ def _csv_response(request: HttpRequest, make_dataset: Callable[[dict], object], 
     return response
 
 
-@require_GET
+@require_safe
 @public_cache
 def licensed_csv(request: HttpRequest) -> HttpResponse:
     day = today()
     return _csv_response(
-        request, lambda filters: LicensedRegisterExport(today=day, **filters), f"minereg-licensed-{day}.csv"
+        SearchForm(request.GET), lambda filters: LicensedRegisterExport(today=day, **filters),
+        f"minereg-licensed-{day}.csv",
     )
 
 
-@require_GET
+@require_safe
 @public_cache
 def warnings_csv(request: HttpRequest) -> HttpResponse:
-    return _csv_response(request, lambda filters: WarningListExport(**filters), f"minereg-warnings-{today()}.csv")
+    return _csv_response(
+        WarningSearchForm(request.GET), lambda filters: WarningListExport(**filters), f"minereg-warnings-{today()}.csv"
+    )
 
 
 # The public pages carry no CSRF token (they are cached for everyone), so their language form posts here.

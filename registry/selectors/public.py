@@ -83,7 +83,7 @@ def _licence_regions():
     covered = (
         LicenceCoverage.objects.filter(licence=OuterRef("pk"))
         .values("licence")
-        .annotate(regions=ArrayAgg("facility__region", distinct=True, ordering="facility__region"))
+        .annotate(regions=ArrayAgg("facility__region", distinct=True, order_by="facility__region"))
         .values("regions")
     )
     return Coalesce(Subquery(covered, output_field=REGIONS), _Array(F("firm__region")), output_field=REGIONS)
@@ -158,7 +158,7 @@ def _warning_annotations() -> dict:
         ),
         # The four listed action codes sort alphabetically in reverse order of escalation.
         "actions": Coalesce(
-            _one(actions, ArrayAgg("action", distinct=True, ordering="-action"), ACTIONS),
+            _one(actions, ArrayAgg("action", distinct=True, order_by="-action"), ACTIONS),
             Case(
                 When(Exists(inspections), then=_Array(Value(WarningAction.ILLEGAL_OPERATION_FOUND.value))),
                 default=_Array(Value(WarningAction.UNLICENSED_CONFIRMED.value)),
@@ -167,7 +167,7 @@ def _warning_annotations() -> dict:
             output_field=ACTIONS,
         ),
         "regions": Coalesce(
-            _one(actions, ArrayAgg("region", distinct=True, ordering="region"), REGIONS),
+            _one(actions, ArrayAgg("region", distinct=True, order_by="region"), REGIONS),
             _one(
                 inspections,
                 ArrayAgg(Coalesce("facility__region", "connection__region"), distinct=True),
@@ -251,7 +251,7 @@ def operator_check(*, today: dt.date, query: str) -> CheckAnswer:
         )
 
     in_force = list(_public_licences().filter(_in_force(today), firm=firm).order_by("number"))
-    not_in_force = list(_not_in_force(today).filter(firm=firm).exclude(_in_force(today)).order_by("-valid_until"))
+    not_in_force = list(_not_in_force(today).filter(firm=firm).order_by("-valid_until"))
     if not by_bin:
         # Asked by number: that licence first, then the firm's others.
         not_in_force.sort(key=lambda licence: licence.number.lower() != compact.lower())
@@ -276,10 +276,11 @@ def operator_check(*, today: dt.date, query: str) -> CheckAnswer:
 
 
 def _not_in_force(today: dt.date) -> models.QuerySet:
-    """Granted licences with `state`: why they are not in force on `today` (rows in force get no state)."""
+    """Granted licences that are not in force on `today`, each with `state`: why not."""
     return (
         _public_licences()
         .filter(status__in=GRANTED, number__isnull=False)
+        .exclude(_in_force(today))
         .annotate(
             state=Case(
                 When(status=Licence.Status.SUSPENDED, then=Value(LicenceState.SUSPENDED.value)),

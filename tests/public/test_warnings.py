@@ -1,0 +1,100 @@
+"""/register/warnings/: operators confirmed to have mined illegally, the latest action first."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from tests.portal.page import Page
+
+from .conftest import body, english_client, new_bin
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(response) -> list[list[str]]:
+    assert response.status_code == 200
+    table = Page(response).root.find("table", cls="register")
+    return [] if table is None else [
+        [cell.text for cell in tr.children if not isinstance(cell, str)] for tr in table.find("tbody").find_all("tr")
+    ]
+
+
+def test_it_lists_confirmed_illegal_operations_the_latest_first(world):
+    listed = rows(english_client().get("/register/warnings/"))
+
+    assert [row[0] for row in listed] == ["Flagged Farm Four", "Inspected Farm Three", "Raided Farm Two",
+                                          "Closed Farm One"]
+
+
+def test_a_row_names_the_operator_region_date_and_every_action(world):
+    listed = {row[0]: row for row in rows(english_client().get("/register/warnings/"))}
+
+    raided = world.firms["raided"]
+    criminal_case_day = world.today - dt.timedelta(days=600)
+    assert listed["Raided Farm Two"] == [
+        "Raided Farm Two", raided.bin, "Jambyl Region", f"{criminal_case_day:%m/%d/%Y}",
+        "Operation cancelled Equipment confiscated Criminal case opened",
+    ]
+    assert listed["Closed Farm One"][2:] == [
+        "Turkistan Region", f"{world.today - dt.timedelta(days=900):%m/%d/%Y}", "Closed voluntarily",
+    ]
+    assert listed["Inspected Farm Three"][2] == "Almaty Region"
+    assert listed["Inspected Farm Three"][4] == "Illegal operation found by an inspection"
+    assert listed["Flagged Farm Four"][2] == "Jetisu Region"
+    assert listed["Flagged Farm Four"][4] == "Mining without a licence confirmed"
+
+
+def test_fines_suspensions_open_or_dismissed_flags_and_compliant_inspections_do_not_list(world):
+    page = body(english_client().get("/register/warnings/"))
+
+    assert "Fined But Legal" not in page and "Suspended Compute" not in page
+
+
+def test_it_searches_by_bin_or_name_and_filters_by_region(world):
+    client = english_client()
+
+    assert [r[0] for r in rows(client.get("/register/warnings/", {"q": world.firms["raided"].bin}))] == ["Raided Farm Two"]
+    assert [r[0] for r in rows(client.get("/register/warnings/", {"q": "farm t"}))] == [
+        "Inspected Farm Three", "Raided Farm Two"]
+    assert [r[0] for r in rows(client.get("/register/warnings/", {"region": "turkistan"}))] == ["Closed Farm One"]
+    assert rows(client.get("/register/warnings/", {"region": "astana"})) == []
+
+
+def test_the_csv_has_a_bom_a_header_and_the_same_order(world):
+    response = english_client().get("/register/warnings.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="minereg-warnings-{world.today}.csv"'
+    text = body(response)
+    assert text.startswith("\ufeff")
+    table = list(csv.reader(io.StringIO(text[1:])))
+    assert table[0] == ["operator_name", "operator_bin", "regions", "date", "actions"]
+    assert [row[0] for row in table[1:]] == ["Flagged Farm Four", "Inspected Farm Three", "Raided Farm Two",
+                                             "Closed Farm One"]
+    assert table[3][1:] == [world.firms["raided"].bin, "jambyl",
+                            (world.today - dt.timedelta(days=600)).isoformat(),
+                            "operation_cancelled;equipment_confiscated;criminal_case"]
+
+
+def test_the_csv_neutralises_an_operator_named_like_a_formula(world):
+    from registry.models import EnforcementAction, Firm
+
+    firm = Firm.objects.create(bin=new_bin(), name="@SUM(A1:A9)", region="abai", origin="unregistered")
+    EnforcementAction.objects.create(action="voluntary_closure", firm=firm, region="abai", date=world.today)
+
+    text = body(english_client().get("/register/warnings.csv"))
+
+    assert "\r\n'@SUM(A1:A9)," in text
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_max_num_queries):
+    from registry.models import EnforcementAction, Firm
+
+    for n in range(30):
+        firm = Firm.objects.create(bin=new_bin(), name=f"Extra operation {n}", region="abai", origin="unregistered")
+        EnforcementAction.objects.create(action="operation_cancelled", firm=firm, region="abai", date=world.today)
+
+    with django_assert_max_num_queries(2):
+        english_client().get("/register/warnings/")
