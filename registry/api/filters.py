@@ -63,6 +63,7 @@ class StrictOrderingFilter(OrderingFilter):
                 "in": "query",
                 "description": _("Order by a field, descending with a leading -; several fields separated by commas."),
                 "schema": {"type": "string", "enum": [p + f for f in fields for p in ("", "-")]},
+                "allowEmptyValue": True,
             }
         ]
 
@@ -80,6 +81,9 @@ class Documented:
 
 class BinField(forms.CharField):
     default_validators = [RegexValidator(r"\A[0-9]{12}\Z", gettext_lazy("Enter a BIN of 12 digits."))]
+
+    def __init__(self, **kwargs):
+        super().__init__(strip=False, **kwargs)
 
 
 class BinFilter(Documented, df.CharFilter):

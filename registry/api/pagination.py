@@ -48,6 +48,7 @@ def _page_size_parameter(param: str, maximum: int) -> dict:
         "in": "query",
         "description": _("Number of results to return per page (at most %(max)d).") % {"max": maximum},
         "schema": {"type": "integer", "minimum": 1, "maximum": maximum},
+        "allowEmptyValue": True,
     }
 
 
@@ -83,7 +84,7 @@ class PagePagination(PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_query_param:
-                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter.update(schema={"type": "integer", "minimum": 1}, allowEmptyValue=True)
         return [
             _page_size_parameter(self.page_size_query_param, self.max_page_size)
             if p["name"] == self.page_size_query_param
@@ -114,7 +115,7 @@ class KeysetPagination(CursorPagination):
         return [
             _page_size_parameter(self.page_size_query_param, self.max_page_size)
             if p["name"] == self.page_size_query_param
-            else p
+            else {**p, "allowEmptyValue": True}
             for p in super().get_schema_operation_parameters(view)
         ]
 
@@ -175,11 +176,11 @@ class KeysetPagination(CursorPagination):
             reverse, values = token["r"], token["p"]
             if reverse not in (0, 1) or not isinstance(values, list) or len(values) != len(fields):
                 raise invalid
-            position = [field.to_python(value) for field, value in zip(fields, values, strict=True)]
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, DjangoValidationError):
+            position = [_checked(field.to_python(value)) for field, value in zip(fields, values, strict=True)]
+        except (
+            binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, OverflowError, DjangoValidationError
+        ):
             raise invalid from None
-        if any(value is None for value in position):
-            raise invalid
         return bool(reverse), position
 
 
@@ -193,6 +194,17 @@ def _field(queryset, name: str):
         return queryset.model._meta.get_field(name)
     except FieldDoesNotExist:
         raise ValidationError({"ordering": [_("Unknown ordering field “%(name)s”.") % {"name": name}]}) from None
+
+
+def _checked(value):
+    """A cursor value as the database may compare it; ValueError for one a client made up."""
+    if value is None or (isinstance(value, Decimal) and not value.is_finite()):
+        raise ValueError(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError(value)
+        return value.astimezone(dt.UTC)  # PostgreSQL refuses offsets beyond ±15:59
+    return value
 
 
 def _value(row, name: str):

@@ -2,7 +2,11 @@
 
 
 def allow_empty_query_values(result, generator, request, public):
-    """Declare that the read endpoints take `?name=` (an empty value) as no filter, as django-filter does."""
+    """Declare that the read endpoints take `?name=` (an empty value) as no filter, as django-filter does.
+
+    The paginators and the ordering filter declare it on their own parameters,
+    wherever they are used.
+    """
     from .urls import router
 
     prefixes = tuple(f"/api/v1/{prefix}/" for prefix, _viewset, _basename in router.registry)

@@ -158,10 +158,12 @@ def test_a_malformed_query_answers_400_naming_the_parameter(world, staff_api, pa
         {"r": 0, "p": ["2026-11-01T00:00:00+00:00"]},  # made for another ordering
         {"r": 2, "p": ["2026-11-01T00:00:00+00:00", 1]},
         {"r": 0, "p": [None, 1]},
+        {"r": 0, "p": ["2026-11-01T00:00:00", 1]},  # no offset
+        {"r": 0, "p": ["2026-11-01T00:00:00+00:00", "Infinity"]},
         ["not", "an", "object"],
     ],
 )
-def test_a_tampered_cursor_answers_400(world, staff_api, token):
+def test_a_made_up_cursor_answers_400(world, staff_api, token):
     cursor = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
 
     response = staff_api.get("/api/v1/flags/", {"cursor": cursor})
@@ -245,6 +247,15 @@ def test_representations_use_natural_keys_and_utc(world, staff_api):
     assert declaration["month"] == "2026-09" and declaration["consumed_mwh"] == "1200.500"
     assert declaration["firm_bin"] == world.a.firm.bin
     assert licence["facility_refs"] == ["FAC-A1"] and licence["number"] == "KZ-DM-2024-000001"
+
+
+def test_a_cursor_with_a_far_offset_still_pages(world, staff_api):
+    token = {"r": 0, "p": ["2100-01-01T00:00:00+17:50", 10**30]}
+    cursor = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
+
+    response = staff_api.get("/api/v1/flags/", {"cursor": cursor})
+
+    assert ids(response) == [world.b.flag.pk, world.a.flag.pk]
 
 
 @pytest.mark.parametrize(
