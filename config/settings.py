@@ -138,6 +138,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_RATE_ANON", "60/min"),
         "user": os.environ.get("API_RATE_USER", "600/min"),
+        "public": os.environ.get("API_RATE_PUBLIC", "120/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
