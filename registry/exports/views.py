@@ -1,6 +1,7 @@
 """/exports/: auditors and regulators download every dataset as CSV — the same bytes as `manage.py export`."""
 
 from django import forms
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -41,7 +42,8 @@ class ExportForm(forms.Form):
 @login_required(login_url="admin:login")
 @permission_required(PERMISSION, raise_exception=True)
 def index(request):
-    return render(request, "exports/index.html", {"datasets": list(DATASETS), "form": ExportForm()})
+    return render(request, "exports/index.html",
+                  {**admin.site.each_context(request), "datasets": list(DATASETS), "form": ExportForm()})
 
 
 @login_required(login_url="admin:login")
@@ -63,4 +65,5 @@ def download(request, dataset: str):
             response["Content-Disposition"] = f'attachment; filename="{chosen.name}-{stamp}.csv"'
             return response
     return render(request, "exports/index.html",
-                  {"datasets": list(DATASETS), "form": form, "error": error, "chosen": dataset}, status=400)
+                  {**admin.site.each_context(request), "datasets": list(DATASETS), "form": form, "error": error,
+                   "chosen": dataset}, status=400)

@@ -42,7 +42,7 @@ def test_the_default_rates_are_set():
     # The conftest turns throttling off for tests; the project's own settings module still has the rates.
     import config.settings as project
 
-    assert project.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == {"anon": "60/min", "user": "600/min"}
+    assert project.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == {"anon": "60/min", "user": "600/min", "public": "120/min"}
     assert django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
         "registry.api.throttling.AnonThrottle",
         "registry.api.throttling.UserThrottle",
