@@ -1,5 +1,7 @@
 """Domain errors: interfaces turn these into form errors, messages, 400s or exit status 1."""
 
+from django.utils.translation import ngettext
+
 
 class RegistryError(Exception):
     """Something a user asked for cannot be done; the message says why."""
@@ -10,7 +12,8 @@ class ImportRejected(RegistryError):
 
     def __init__(self, errors):
         self.errors = list(errors)
-        super().__init__(f"{len(self.errors)} error(s)")
+        count = len(self.errors)
+        super().__init__(ngettext("%(count)d error", "%(count)d errors", count) % {"count": count})
 
 
 class InvalidTransition(RegistryError):

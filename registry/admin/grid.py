@@ -28,7 +28,7 @@ class GridConnectionAdmin(LegalStatusMixin, RegistryAdmin):
         reading = MeterReading.objects.filter(connection=obj).order_by("-period_start").first()
         if reading is None:
             return _("none")
-        return f"{reading.period_start:%Y-%m-%d %H:%M} UTC — {reading.kwh} kWh"
+        return _("%(hour)s UTC — %(kwh)s kWh") % {"hour": f"{reading.period_start:%Y-%m-%d %H:%M}", "kwh": reading.kwh}
 
 
 @admin.register(GridOperatorAccount)

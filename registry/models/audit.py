@@ -29,4 +29,4 @@ class ExportLog(models.Model):
         permissions = [("export_datasets", _("Can download the CSV exports"))]
 
     def __str__(self):
-        return f"{self.dataset} by {self.actor}"
+        return _("%(dataset)s by %(actor)s") % {"dataset": self.dataset, "actor": self.actor}

@@ -6,7 +6,16 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pghistory.models import Events
+
+# The audit trail's event labels, as people read them.
+ACTION_LABELS = {
+    "insert": gettext_lazy("created"),
+    "update": gettext_lazy("changed"),
+    "delete": gettext_lazy("deleted"),
+}
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ def object_history(*, obj: models.Model, limit: int = 200) -> list[HistoryEntry]
     return [
         HistoryEntry(
             at=event.pgh_created_at,
-            action=event.pgh_label,
+            action=str(ACTION_LABELS.get(event.pgh_label, event.pgh_label)),
             actor=_actor(event.pgh_context or {}, names),
             changes={field: (pair[0], pair[1]) for field, pair in (event.pgh_diff or {}).items()},
             values=event.pgh_data or {},
@@ -39,7 +48,7 @@ def object_history(*, obj: models.Model, limit: int = 200) -> list[HistoryEntry]
 
 def _actor(context: dict[str, Any], names: dict[int, str]) -> str:
     if context.get("user"):
-        return names.get(int(context["user"]), f"user #{context['user']}")
+        return names.get(int(context["user"]), _("user #%(id)s") % {"id": context["user"]})
     if context.get("command"):
         return f"manage.py {context['command']}"
     return "—"

@@ -24,12 +24,18 @@ def reminders_send(*, today: dt.date | None = None) -> dict[str, int]:
     }
 
 
-def _recipients(firm_id: int) -> list[str]:
-    return sorted(
-        FirmMembership.objects.filter(firm_id=firm_id, user__is_active=True)
+def _recipients(firm_ids) -> dict[int, list[str]]:
+    """Each firm's active users' emails, in one query."""
+    emails: dict[int, list[str]] = {}
+    rows = (
+        FirmMembership.objects.filter(firm_id__in=set(firm_ids), user__is_active=True)
         .exclude(user__email="")
-        .values_list("user__email", flat=True)
+        .order_by("user__email")
+        .values_list("firm_id", "user__email")
     )
+    for firm_id, email in rows:
+        emails.setdefault(firm_id, []).append(email)
+    return emails
 
 
 def _send_once(kind: str, key: str, recipients: list[str], subject: str, body: str) -> bool:
@@ -63,6 +69,7 @@ def _declarations_due(today: dt.date) -> int:
     for facility in facilities:
         pending.setdefault(facility.firm_id, []).append(facility)
     sent = 0
+    recipients = _recipients(pending)
     with translation.override(settings.LANGUAGE_CODE):
         for firm_id, items in pending.items():
             refs = ", ".join(sorted(f.ref for f in items))
@@ -71,7 +78,7 @@ def _declarations_due(today: dt.date) -> int:
                 "Dear firm user,\n\nthe monthly power declaration for %(month)s has not yet been filed for: %(refs)s.\n"
                 "Please file it in the minereg portal by %(deadline)s.\n"
             ) % {"month": f"{month:%Y-%m}", "refs": refs, "deadline": today.replace(day=DECLARATION_DEADLINE_DAY).isoformat()}
-            sent += _send_once("declaration_due", f"{firm_id}:{month:%Y-%m}", _recipients(firm_id), subject, body)
+            sent += _send_once("declaration_due", f"{firm_id}:{month:%Y-%m}", recipients.get(firm_id, []), subject, body)
     return sent
 
 
@@ -81,6 +88,7 @@ def _licences_expiring(today: dt.date) -> int:
     licences = Licence.objects.filter(
         status=Licence.Status.ACTIVE, valid_until__gte=today, valid_until__lte=horizon
     ).select_related("firm")
+    recipients = _recipients(licence.firm_id for licence in licences)
     with translation.override(settings.LANGUAGE_CODE):
         for licence in licences:
             days_left = (licence.valid_until - today).days
@@ -93,6 +101,6 @@ def _licences_expiring(today: dt.date) -> int:
                 "Apply for a new licence in the minereg portal in good time to keep mining lawfully.\n"
             ) % {"number": licence.number, "days": days_left, "date": licence.valid_until.isoformat()}
             sent += _send_once(
-                f"licence_expiry_{notice}", licence.number, _recipients(licence.firm_id), subject, body
+                f"licence_expiry_{notice}", licence.number, recipients.get(licence.firm_id, []), subject, body
             )
     return sent
