@@ -6,11 +6,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 from selenium.webdriver.common.by import By
+
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from registry.models import Facility, GridConnection, PowerDeclaration
+from tests.browser.waits import detached
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,7 +46,7 @@ class Portal:
         """Click something that loads a new page, and wait until it has."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.wait.until(ec.staleness_of(old))
+        self.wait.until(lambda _driver: detached(old))
         self._loaded()
 
     def _loaded(self):

@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests.browser.waits import detached
 from registry.models import Facility, Firm, Flag, GridConnection, Inspection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -80,7 +81,7 @@ class Page:
         """Click something that loads a new page, and wait until it has."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        self.wait.until(ec.staleness_of(old))
+        self.wait.until(lambda _driver: detached(old))
         self._loaded()
 
     def _loaded(self):
