@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install stop clean-data bench
+.PHONY: run test install stop clean-data bench demo-code
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ run: install
 	@echo ""
 	@echo "  admin:    http://$(HOST):$(PORT)/admin/    (regulator / inspector / auditor)"
 	@echo "  portal:   http://$(HOST):$(PORT)/portal/   (firm)"
-	@echo "  password: demo (demo data only)"
+	@echo "  password: demo (demo data only); staff's two-step code: make demo-code"
 	@if [ -n "$$REDIS_URL" ]; then echo "  celery:   worker and beat on $$REDIS_URL"; else echo "  celery:   tasks run in-process (set REDIS_URL for a worker and beat)"; fi
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
@@ -34,6 +34,17 @@ run: install
 			--schedule=.data/celerybeat-schedule & \
 	fi; \
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+
+## Print the demo staff's current two-step login code (demo data only)
+demo-code: install
+	@DEBUG=$${DEBUG:-1} $(PY) manage.py demo_totp
+
+.PHONY: messages
+# Neither command opens the database: a placeholder DATABASE_URL keeps settings from starting the embedded PostgreSQL.
+## Refresh the ru/kk catalogues (locale/) from the source and compile them with the Kazakh supplement (config/locale_upstream/); then translate what is new or fuzzy
+messages: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://unused/unused} $(PY) manage.py makemessages -l ru -l kk
+	DATABASE_URL=$${DATABASE_URL:-postgres://unused/unused} $(PY) manage.py compilemessages -l ru -l kk --ignore='.*'
 
 ## Run the whole test suite
 test: install

@@ -2,13 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from registry import health
 from registry.admin.dashboard import dashboard_view
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", RedirectView.as_view(pattern_name="portal:dashboard"), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/dashboard/", dashboard_view, name="admin-dashboard"),
     path("admin/", admin.site.urls),
+    path("accounts/2fa/", include("registry.staff.urls")),
     path("accounts/", include("registry.portal.accounts")),
     path("portal/", include("registry.portal.urls")),
     path("api/v1/", include("registry.api.urls")),

@@ -6,3 +6,6 @@ class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = _("Mining registry")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from registry.staff import signals  # noqa: F401  (connects the staff session start)

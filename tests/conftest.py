@@ -116,6 +116,35 @@ def _tasks_in_process(request):
     app.conf.task_always_eager = eager
 
 
+@pytest.fixture(autouse=True)
+def _staff_second_factor_passed(request, monkeypatch):
+    """`client.force_login(staff)` also passes the TOTP step, as the staff user would right after logging in.
+
+    Tests of the second factor itself mark themselves `second_factor_pending` to see the step.
+    """
+    if request.node.get_closest_marker("second_factor_pending"):
+        yield
+        return
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_staff:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+                user=user, name="test authenticator", confirmed=True
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+    yield
+
+
 # CI must not pass by skipping: a test skipped for want of Redis or a browser fails the run there.
 _skipped: list[str] = []
 

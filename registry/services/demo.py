@@ -5,6 +5,7 @@ licences and load profiles; the grid feed and the licence dates are placed
 relative to `today`, so the demo always looks live.
 """
 
+import base64
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, transaction
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.models import (
     EnforcementAction,
@@ -30,7 +33,10 @@ from registry.models import (
 from registry.roles import roles_sync
 from registry.validators import bin_check_digit
 
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # nosec B105  # the published demo password, demo data only
+# The demo staff's authenticator secret, published with the demo (base32, as an authenticator app takes it).
+# `manage.py demo_totp` prints its current code; real staff enrol their own app at first login.
+DEMO_TOTP_SECRET = "MINEREGDEMOTOTPSECRETKEY2345IJKL"  # nosec B105  # published, demo staff only
 STAFF_LOGINS = {"regulator": "regulators", "inspector": "inspectors", "auditor": "auditors"}
 
 # The 2022 inspection campaign, as the Agency for Financial Monitoring reported it.
@@ -131,7 +137,7 @@ def demo_seed(
     *, today: dt.date, connections: int = 2000, days: int = 30, months: int = 12, seed: int = 2022
 ) -> DemoSummary:
     """Fill an empty registry with the demo world. Takes well under a minute on 2 cores."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # reproducible demo data, nothing secret
     ids = _Ids(rng)
     feed_end = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
     feed_start = feed_end - dt.timedelta(days=days)
@@ -163,7 +169,17 @@ def _demo_users() -> None:
     for username, group in STAFF_LOGINS.items():
         user = User.objects.create_user(username, f"{username}@minereg.demo", DEMO_PASSWORD, is_staff=True)
         user.groups.add(Group.objects.get(name=group))
+        TOTPDevice.objects.create(user=user, name="demo authenticator", key=demo_totp_key().hex(), confirmed=True)
     User.objects.create_user("firm", "firm@minereg.demo", DEMO_PASSWORD)
+
+
+def demo_totp_key() -> bytes:
+    return base64.b32decode(DEMO_TOTP_SECRET)
+
+
+def demo_totp_code() -> str:
+    """The code the demo staff's authenticator would show now."""
+    return f"{totp(demo_totp_key()):06d}"
 
 
 def _people(rng: random.Random, ids: _Ids, count: int) -> list[Person]:

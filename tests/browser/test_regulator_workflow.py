@@ -1,5 +1,6 @@
 """The regulator's day in the admin, in a real browser: triage the high flags, inspect, see the site turn illegal."""
 
+import base64
 import datetime as dt
 import tempfile
 from decimal import Decimal
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from django_otp.oath import totp
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -129,6 +131,13 @@ def test_regulator_triages_high_flags_then_an_inspection_makes_the_site_illegal(
     browser.find_element(By.ID, "id_password").send_keys("pass")  # the cast's password
     page.click_through(browser.find_element(By.CSS_SELECTOR, "#login-form input[type='submit']"))
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+
+    # First login: the second step is set up by scanning the QR code, or typing the key shown under it.
+    assert page.find("//h1").text == "Set up two-step login"
+    assert browser.find_element(By.CSS_SELECTOR, ".qr svg").is_displayed()
+    key = base64.b32decode(browser.find_element(By.CSS_SELECTOR, "code.secret").text.replace(" ", ""))
+    browser.find_element(By.ID, "id_token").send_keys(f"{totp(key):06d}")
+    page.click_through(browser.find_element(By.CSS_SELECTOR, "#second-factor-form input[type='submit']"))
     assert "Registry" in page.text()
 
     # Flags, filtered by clicking Open, then High: exactly the two open high flags.

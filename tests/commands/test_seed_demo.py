@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Sum
+from django.test import RequestFactory
 from django.utils import translation
 
 from registry.models import Firm, Licence, MeterReading, Person
@@ -48,7 +49,8 @@ def test_it_builds_the_licensed_industry(demo):
 
 def test_demo_logins_work_with_the_demo_password(demo):
     for username in ("regulator", "inspector", "auditor", "firm"):
-        assert authenticate(username=username, password="demo") is not None
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=username, password="demo") is not None
 
 
 class _Rollback(Exception):

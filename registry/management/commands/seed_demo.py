@@ -49,3 +49,6 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Demo logins (password “%(password)s”): regulator, inspector, auditor, firm.") % {"password": DEMO_PASSWORD}
         )
+        self.stdout.write(
+            _("Staff log in with a second step: `manage.py demo_totp` prints the demo authenticator's current code.")
+        )
