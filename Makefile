@@ -63,3 +63,4 @@ bench: install
 	$(PY) bench/ingest_detect.py $(BENCH_ARGS)
 	$(PY) bench/admin_pages.py
 	$(PY) bench/exports.py
+	$(PY) bench/load.py
