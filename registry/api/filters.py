@@ -14,6 +14,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
@@ -213,24 +214,24 @@ class AnyOfFilter(df.MultipleChoiceFilter):
     field_class = _OptionalChoicesField
 
 
-def date_range(field: str, verbose: str) -> tuple[DateFilter, DateFilter]:
+def date_range(field: str, verbose) -> tuple[DateFilter, DateFilter]:
     """`<field>_after` and `<field>_before`, both inclusive."""
     return (
-        DateFilter(field_name=field, lookup_expr="gte", label=f"{verbose} on or after (YYYY-MM-DD)"),
-        DateFilter(field_name=field, lookup_expr="lte", label=f"{verbose} on or before (YYYY-MM-DD)"),
+        DateFilter(field_name=field, lookup_expr="gte", label=format_lazy(gettext_lazy("{field} on or after (YYYY-MM-DD)"), field=verbose)),
+        DateFilter(field_name=field, lookup_expr="lte", label=format_lazy(gettext_lazy("{field} on or before (YYYY-MM-DD)"), field=verbose)),
     )
 
 
-def instant_range(field: str, verbose: str) -> tuple[InstantFilter, InstantFilter]:
+def instant_range(field: str, verbose) -> tuple[InstantFilter, InstantFilter]:
     """`<field>_after` (inclusive) and `<field>_before` (exclusive)."""
     return (
-        InstantFilter(field_name=field, lookup_expr="gte", label=f"{verbose} at or after (RFC 3339)"),
-        InstantFilter(field_name=field, lookup_expr="lt", label=f"{verbose} before (RFC 3339)"),
+        InstantFilter(field_name=field, lookup_expr="gte", label=format_lazy(gettext_lazy("{field} at or after (RFC 3339)"), field=verbose)),
+        InstantFilter(field_name=field, lookup_expr="lt", label=format_lazy(gettext_lazy("{field} before (RFC 3339)"), field=verbose)),
     )
 
 
 def regions(field: str = "region") -> AnyOfFilter:
-    return AnyOfFilter(field_name=field, choices=Region.choices, label="Region (repeat for several)")
+    return AnyOfFilter(field_name=field, choices=Region.choices, label=gettext_lazy("Region (repeat for several)"))
 
 
 class StaffFilterSet(df.FilterSet):
@@ -247,12 +248,12 @@ class StaffFilterSet(df.FilterSet):
 
 
 class FirmFilter(StaffFilterSet):
-    bin = BinFilter(label="BIN")
-    name = df.CharFilter(lookup_expr="icontains", label="Name contains")
+    bin = BinFilter(label=gettext_lazy("BIN"))
+    name = df.CharFilter(lookup_expr="icontains", label=gettext_lazy("Name contains"))
     region = regions()
     origin = df.ChoiceFilter(choices=Firm.Origin.choices)
     verification = df.ChoiceFilter(choices=Firm.Verification.choices)
-    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label="Legal status (staff)")
+    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label=gettext_lazy("Legal status (staff)"))
     staff_only = ("legal_status",)
 
     class Meta:
@@ -264,15 +265,15 @@ class FirmFilter(StaffFilterSet):
 
 
 class FacilityFilter(StaffFilterSet):
-    ref = df.CharFilter(label="Facility reference")
-    firm = IdFilter(field_name="firm_id", label="Firm id")
-    firm_bin = BinFilter(field_name="firm__bin", label="Firm BIN")
+    ref = df.CharFilter(label=gettext_lazy("Facility reference"))
+    firm = IdFilter(field_name="firm_id", label=gettext_lazy("Firm id"))
+    firm_bin = BinFilter(field_name="firm__bin", label=gettext_lazy("Firm BIN"))
     region = regions()
-    meter_id = df.CharFilter(method="filter_meter_id", label="A meter id of its grid connections")
-    capacity_mw_min = NumberFilter(field_name="capacity_mw", lookup_expr="gte", label="Capacity at least, MW")
-    capacity_mw_max = NumberFilter(field_name="capacity_mw", lookup_expr="lte", label="Capacity at most, MW")
-    created_after, created_before = instant_range("created_at", "Created")
-    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label="Legal status (staff)")
+    meter_id = df.CharFilter(method="filter_meter_id", label=gettext_lazy("A meter id of its grid connections"))
+    capacity_mw_min = NumberFilter(field_name="capacity_mw", lookup_expr="gte", label=gettext_lazy("Capacity at least, MW"))
+    capacity_mw_max = NumberFilter(field_name="capacity_mw", lookup_expr="lte", label=gettext_lazy("Capacity at most, MW"))
+    created_after, created_before = instant_range("created_at", gettext_lazy("Created"))
+    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label=gettext_lazy("Legal status (staff)"))
     staff_only = ("legal_status",)
 
     class Meta:
@@ -288,18 +289,18 @@ class FacilityFilter(StaffFilterSet):
 
 
 class LicenceFilter(df.FilterSet):
-    number = df.CharFilter(label="Licence number")
-    firm = IdFilter(field_name="firm_id", label="Firm id")
-    firm_bin = BinFilter(field_name="firm__bin", label="Firm BIN")
-    facility_ref = df.CharFilter(method="filter_facility_ref", label="Covers the facility with this reference")
+    number = df.CharFilter(label=gettext_lazy("Licence number"))
+    firm = IdFilter(field_name="firm_id", label=gettext_lazy("Firm id"))
+    firm_bin = BinFilter(field_name="firm__bin", label=gettext_lazy("Firm BIN"))
+    facility_ref = df.CharFilter(method="filter_facility_ref", label=gettext_lazy("Covers the facility with this reference"))
     region = AnyOfFilter(
-        choices=Region.choices, method="filter_region", label="Covers a facility in this region (repeat for several)"
+        choices=Region.choices, method="filter_region", label=gettext_lazy("Covers a facility in this region (repeat for several)")
     )
-    status = AnyOfFilter(choices=Licence.Status.choices, label="Status (repeat for several)")
+    status = AnyOfFilter(choices=Licence.Status.choices, label=gettext_lazy("Status (repeat for several)"))
     subtype = df.ChoiceFilter(choices=Licence.Subtype.choices)
-    in_force_on = DateFilter(method="filter_in_force_on", label="In force on this date (YYYY-MM-DD)")
-    valid_from_after, valid_from_before = date_range("valid_from", "Valid from")
-    valid_until_after, valid_until_before = date_range("valid_until", "Valid until")
+    in_force_on = DateFilter(method="filter_in_force_on", label=gettext_lazy("In force on this date (YYYY-MM-DD)"))
+    valid_from_after, valid_from_before = date_range("valid_from", gettext_lazy("Valid from"))
+    valid_until_after, valid_until_before = date_range("valid_until", gettext_lazy("Valid until"))
 
     class Meta:
         model = Licence
@@ -320,17 +321,17 @@ class LicenceFilter(df.FilterSet):
 
 
 class DeclarationFilter(df.FilterSet):
-    facility = IdFilter(field_name="facility_id", label="Facility id")
-    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
-    firm_bin = BinFilter(field_name="facility__firm__bin", label="Firm BIN")
+    facility = IdFilter(field_name="facility_id", label=gettext_lazy("Facility id"))
+    facility_ref = df.CharFilter(field_name="facility__ref", label=gettext_lazy("Facility reference"))
+    firm_bin = BinFilter(field_name="facility__firm__bin", label=gettext_lazy("Firm BIN"))
     region = regions("facility__region")
-    month = MonthFilter(field_name="month", label="Month (YYYY-MM)")
-    month_after = MonthFilter(field_name="month", lookup_expr="gte", label="Month on or after (YYYY-MM)")
-    month_before = MonthFilter(field_name="month", lookup_expr="lte", label="Month on or before (YYYY-MM)")
+    month = MonthFilter(field_name="month", label=gettext_lazy("Month (YYYY-MM)"))
+    month_after = MonthFilter(field_name="month", lookup_expr="gte", label=gettext_lazy("Month on or after (YYYY-MM)"))
+    month_before = MonthFilter(field_name="month", lookup_expr="lte", label=gettext_lazy("Month on or before (YYYY-MM)"))
     power_source = df.ChoiceFilter(choices=PowerDeclaration.PowerSource.choices)
     review = df.ChoiceFilter(choices=PowerDeclaration.Review.choices)
-    is_current = StrictBooleanFilter(label="Only the filing in force (true) or only superseded ones (false)")
-    filed_after, filed_before = instant_range("filed_at", "Filed")
+    is_current = StrictBooleanFilter(label=gettext_lazy("Only the filing in force (true) or only superseded ones (false)"))
+    filed_after, filed_before = instant_range("filed_at", gettext_lazy("Filed"))
 
     class Meta:
         model = PowerDeclaration
@@ -338,19 +339,19 @@ class DeclarationFilter(df.FilterSet):
 
 
 class FlagFilter(df.FilterSet):
-    rule = AnyOfFilter(choices=Flag.Rule.choices, label="Rule (repeat for several)")
-    severity = AnyOfFilter(choices=Flag.Severity.choices, label="Severity (repeat for several)")
-    status = AnyOfFilter(choices=Flag.Status.choices, label="Status (repeat for several)")
+    rule = AnyOfFilter(choices=Flag.Rule.choices, label=gettext_lazy("Rule (repeat for several)"))
+    severity = AnyOfFilter(choices=Flag.Severity.choices, label=gettext_lazy("Severity (repeat for several)"))
+    status = AnyOfFilter(choices=Flag.Status.choices, label=gettext_lazy("Status (repeat for several)"))
     subject_type = df.ChoiceFilter(choices=Flag.SubjectType.choices)
-    subject_ref = df.CharFilter(label="Subject: meter id, facility reference, licence number or BIN")
+    subject_ref = df.CharFilter(label=gettext_lazy("Subject: meter id, facility reference, licence number or BIN"))
     region = regions("subject_region")
-    firm_bin = BinFilter(method="filter_firm_bin", label="About the firm (or consumer) with this BIN")
-    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
-    meter_id = df.CharFilter(field_name="connection__meter_id", label="Meter id")
-    licence_number = df.CharFilter(field_name="licence__number", label="Licence number")
-    month = MonthFilter(field_name="month", label="Month (YYYY-MM)")
-    created_after, created_before = instant_range("created_at", "Created")
-    updated_after, updated_before = instant_range("updated_at", "Updated")
+    firm_bin = BinFilter(method="filter_firm_bin", label=gettext_lazy("About the firm (or consumer) with this BIN"))
+    facility_ref = df.CharFilter(field_name="facility__ref", label=gettext_lazy("Facility reference"))
+    meter_id = df.CharFilter(field_name="connection__meter_id", label=gettext_lazy("Meter id"))
+    licence_number = df.CharFilter(field_name="licence__number", label=gettext_lazy("Licence number"))
+    month = MonthFilter(field_name="month", label=gettext_lazy("Month (YYYY-MM)"))
+    created_after, created_before = instant_range("created_at", gettext_lazy("Created"))
+    updated_after, updated_before = instant_range("updated_at", gettext_lazy("Updated"))
 
     class Meta:
         model = Flag
@@ -365,12 +366,12 @@ class FlagFilter(df.FilterSet):
 
 class InspectionFilter(df.FilterSet):
     outcome = df.ChoiceFilter(choices=Inspection.Outcome.choices)
-    date_after, date_before = date_range("date", "Date")
+    date_after, date_before = date_range("date", gettext_lazy("Date"))
     region = regions("site_region")
-    firm_bin = BinFilter(method="filter_firm_bin", label="Operator BIN")
-    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
-    meter_id = df.CharFilter(field_name="connection__meter_id", label="Meter id")
-    flag = IdFilter(field_name="flag_id", label="Flag id")
+    firm_bin = BinFilter(method="filter_firm_bin", label=gettext_lazy("Operator BIN"))
+    facility_ref = df.CharFilter(field_name="facility__ref", label=gettext_lazy("Facility reference"))
+    meter_id = df.CharFilter(field_name="connection__meter_id", label=gettext_lazy("Meter id"))
+    flag = IdFilter(field_name="flag_id", label=gettext_lazy("Flag id"))
 
     class Meta:
         model = Inspection
@@ -381,13 +382,13 @@ class InspectionFilter(df.FilterSet):
 
 
 class EnforcementActionFilter(df.FilterSet):
-    action = AnyOfFilter(choices=EnforcementAction.Action.choices, label="Action (repeat for several)")
+    action = AnyOfFilter(choices=EnforcementAction.Action.choices, label=gettext_lazy("Action (repeat for several)"))
     region = regions()
-    date_after, date_before = date_range("date", "Date")
-    firm_bin = BinFilter(field_name="firm__bin", label="Operator BIN")
-    facility_ref = df.CharFilter(field_name="facility__ref", label="Facility reference")
-    meter_id = df.CharFilter(field_name="connection__meter_id", label="Meter id")
-    case_number = df.CharFilter(label="Criminal case number")
+    date_after, date_before = date_range("date", gettext_lazy("Date"))
+    firm_bin = BinFilter(field_name="firm__bin", label=gettext_lazy("Operator BIN"))
+    facility_ref = df.CharFilter(field_name="facility__ref", label=gettext_lazy("Facility reference"))
+    meter_id = df.CharFilter(field_name="connection__meter_id", label=gettext_lazy("Meter id"))
+    case_number = df.CharFilter(label=gettext_lazy("Criminal case number"))
 
     class Meta:
         model = EnforcementAction

@@ -5,6 +5,7 @@ import tempfile
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -21,9 +22,9 @@ _ROWS = inline_serializer(
     "ReadingRow",
     {
         "meter_id": serializers.CharField(),
-        "period_start": serializers.DateTimeField(help_text="On the hour, ISO 8601 with an offset or Z."),
+        "period_start": serializers.DateTimeField(help_text=gettext_lazy("On the hour, ISO 8601 with an offset or Z.")),
         "kwh": serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0, coerce_to_string=False,
-                                        help_text="A number or a decimal string."),
+                                        help_text=gettext_lazy("A number or a decimal string.")),
     },
     many=True,
 )
@@ -52,7 +53,7 @@ class ReadingsView(APIView):
             201: inline_serializer(
                 "ReadingsImported",
                 {
-                    "import": serializers.IntegerField(help_text="The id of the import record."),
+                    "import": serializers.IntegerField(help_text=gettext_lazy("The id of the import record.")),
                     "rows": serializers.IntegerField(),
                     "inserted": serializers.IntegerField(),
                     "unchanged": serializers.IntegerField(),
@@ -74,13 +75,13 @@ class ReadingsView(APIView):
                         )
                     },
                 ),
-                description="Every error found (the first 100), with its line and column; nothing was saved.",
+                description=gettext_lazy("Every error found (the first 100), with its line and column; nothing was saved."),
             ),
-            401: OpenApiResponse(_DETAIL, description="No valid token."),
-            403: OpenApiResponse(_DETAIL, description="Not a grid operator's account."),
-            413: OpenApiResponse(_DETAIL, description="The body is larger than READINGS_API_MAX_BYTES."),
-            415: OpenApiResponse(_DETAIL, description="Neither application/json nor text/csv."),
-            429: OpenApiResponse(_DETAIL, description="Too many requests."),
+            401: OpenApiResponse(_DETAIL, description=gettext_lazy("No valid token.")),
+            403: OpenApiResponse(_DETAIL, description=gettext_lazy("Not a grid operator's account.")),
+            413: OpenApiResponse(_DETAIL, description=gettext_lazy("The body is larger than READINGS_API_MAX_BYTES.")),
+            415: OpenApiResponse(_DETAIL, description=gettext_lazy("Neither application/json nor text/csv.")),
+            429: OpenApiResponse(_DETAIL, description=gettext_lazy("Too many requests.")),
         },
         examples=[
             OpenApiExample(

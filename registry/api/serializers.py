@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -38,7 +39,7 @@ class LegalStatusField(serializers.ChoiceField):
             read_only=True,
             allow_null=True,
             allow_blank=True,
-            help_text="CONTRACT §3 legal status; \"\" when none applies. Null for firm users (staff only).",
+            help_text=gettext_lazy("CONTRACT §3 legal status; \"\" when none applies. Null for firm users (staff only)."),
             **kwargs,
         )
 
@@ -58,7 +59,7 @@ def ref(source: str, **kwargs) -> serializers.CharField:
 @extend_schema_serializer(component_name="FirmRecord")
 class FirmSerializer(RegistrySerializer):
     # Not format "email": it is "" when the firm gave none.
-    email = serializers.CharField(read_only=True, help_text="Contact e-mail, \"\" when none was given.")
+    email = serializers.CharField(read_only=True, help_text=gettext_lazy("Contact e-mail, \"\" when none was given."))
     legal_status = LegalStatusField()
 
     class Meta:
@@ -75,7 +76,7 @@ class FacilitySerializer(RegistrySerializer):
     firm_bin = ref("firm.bin")
     meter_ids = serializers.SlugRelatedField(
         source="connections", slug_field="meter_id", many=True, read_only=True,
-        help_text="Meter ids of its grid connections.",
+        help_text=gettext_lazy("Meter ids of its grid connections."),
     )
     legal_status = LegalStatusField()
 
@@ -92,9 +93,9 @@ class FacilitySerializer(RegistrySerializer):
 class LicenceSerializer(RegistrySerializer):
     firm_bin = ref("firm.bin")
     facility_refs = serializers.SlugRelatedField(
-        source="facilities", slug_field="ref", many=True, read_only=True, help_text="The facilities it covers."
+        source="facilities", slug_field="ref", many=True, read_only=True, help_text=gettext_lazy("The facilities it covers.")
     )
-    in_force = serializers.SerializerMethodField(help_text="In force today (UTC): active and within its dates.")
+    in_force = serializers.SerializerMethodField(help_text=gettext_lazy("In force today (UTC): active and within its dates."))
 
     class Meta:
         model = Licence
@@ -127,14 +128,14 @@ class DeclarationSerializer(RegistrySerializer):
 class FlagSerializer(RegistrySerializer):
     region = serializers.ChoiceField(
         source="subject_region", choices=Region.choices, read_only=True, allow_null=True,
-        help_text="The region of the flag's subject.",
+        help_text=gettext_lazy("The region of the flag's subject."),
     )
     meter_id = ref("connection.meter_id")
     facility_ref = ref("facility.ref")
     licence_number = ref("licence.number")
     firm_bin = ref("firm.bin")
     month = MonthField(read_only=True, allow_null=True)
-    assigned_to = ref("assigned_to.username", help_text="User name of the regulator handling it.")
+    assigned_to = ref("assigned_to.username", help_text=gettext_lazy("User name of the regulator handling it."))
 
     class Meta:
         model = Flag
@@ -150,7 +151,7 @@ class FlagSerializer(RegistrySerializer):
 class InspectionSerializer(RegistrySerializer):
     facility_ref = ref("facility.ref")
     meter_id = ref("connection.meter_id")
-    firm_bin = ref("firm.bin", help_text="The operator found at the site, when identified.")
+    firm_bin = ref("firm.bin", help_text=gettext_lazy("The operator found at the site, when identified."))
     inspectors = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
 
     class Meta:

@@ -10,6 +10,7 @@ it is under one). Another firm's row answers 404, as if it did not exist.
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
@@ -38,12 +39,12 @@ FIELD_ERRORS = OpenApiResponse(
         "additionalProperties": {"type": "array", "items": {"type": "string"}},
         "example": {"valid_from_after": ["Enter a valid date."]},
     },
-    description="A query parameter is malformed: its name, and what is wrong with it.",
+    description=gettext_lazy("A query parameter is malformed: its name, and what is wrong with it."),
 )
-NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No valid token or session.")
-FORBIDDEN = OpenApiResponse(ErrorSerializer, description="The account may not read these records.")
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such record, or not one the account may see.")
-THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many requests; retry after the Retry-After seconds.")
+NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description=gettext_lazy("No valid token or session."))
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description=gettext_lazy("The account may not read these records."))
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description=gettext_lazy("No such record, or not one the account may see."))
+THROTTLED = OpenApiResponse(ErrorSerializer, description=gettext_lazy("Too many requests; retry after the Retry-After seconds."))
 
 
 def documented(serializer, noun: str, description: str = ""):
