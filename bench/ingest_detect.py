@@ -86,14 +86,16 @@ def build_world(conn: psycopg.Connection, connections: int) -> list[str]:
         [connections],
     )
     conn.execute(
-        "INSERT INTO registry_firm (bin, name, region, address, email, origin, created_at, updated_at)"
-        " VALUES ('291417776310', 'Bench Mining LLP', 'pavlodar', '', '', 'registered', now(), now())"
+        "INSERT INTO registry_firm (bin, name, region, address, email, phone, contact_person, origin, verification,"
+        " created_at, updated_at)"
+        " VALUES ('291417776310', 'Bench Mining LLP', 'pavlodar', '', '', '', '', 'registered', 'verified', now(), now())"
     )
     # Every tenth connection feeds a facility of its own; half of those facilities are licensed.
     conn.execute(
         """
-        INSERT INTO registry_facility (ref, firm_id, name, region, address, capacity_mw, created_at, updated_at)
-        SELECT 'BF-' || c.meter_id, f.id, 'Bench site', 'pavlodar', '', 5, now(), now()
+        INSERT INTO registry_facility (ref, firm_id, name, region, address, capacity_mw, unverified_meter_ids,
+                                       created_at, updated_at)
+        SELECT 'BF-' || c.meter_id, f.id, 'Bench site', 'pavlodar', '', 5, '{}', now(), now()
           FROM registry_gridconnection c CROSS JOIN registry_firm f
          WHERE substr(c.meter_id, 3)::int % 10 = 0
         """

@@ -270,7 +270,15 @@ CELERY_TIMEZONE = TIME_ZONE
 # A task that cannot reach the broker waits in the outbox (registry/services/outbox.py): fail fast.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # A task whose worker died (acks_late) is handed out again after this long: longer than any task runs and
+    # than the longest retry countdown (retry_backoff_max, 600 s), or a running task would be handed out twice.
+    "visibility_timeout": 900,
+    # Look for such tasks every 10 s (kombu's default looks every 100 s).
+    "unacked_restore_throttle": 1,
+}
 
 # Redis caches for every process when there is one; otherwise each process has its own memory cache.
 # With Redis down the cache answers misses instead of errors, so pages keep working.
@@ -317,6 +325,6 @@ CELERY_BEAT_SCHEDULE = {
     "detection-daily": {"task": "registry.tasks.run_scheduled_detection", "schedule": crontab(hour=2, minute=0)},
     "licences-expire-daily": {"task": "registry.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
     "reminders-daily": {"task": "registry.tasks.send_reminders", "schedule": crontab(hour=9, minute=0)},
-    # Tasks saved while the broker was unreachable go out as soon as it is back.
-    "outbox-flush": {"task": "registry.tasks.flush_outbox", "schedule": 60.0},
+    # Tasks saved while the broker was unreachable go out as soon as it is back; a flush nobody ran expires.
+    "outbox-flush": {"task": "registry.tasks.flush_outbox", "schedule": 30.0, "options": {"expires": 25}},
 }

@@ -10,7 +10,7 @@ REGISTRY_MODELS = [
     "firm", "person", "ownership", "firmmembership", "gridconnection", "facility", "facilityconnection",
     "licence", "licencecoverage", "powerdeclaration", "flag", "inspection", "enforcementaction", "exportlog",
     "gridoperatoraccount", "readingimport", "readingcorrection", "detectionsettings", "detectionrun", "reminderlog",
-    "licencedocument",
+    "licencedocument", "taskoutbox",
 ]
 # Inspectors read everything and record inspections; they take no licence decisions.
 INSPECTOR_WRITES = ["inspection"]

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, declarations, detection, facilities, firms, grid, licences, oversight  # noqa: F401  (registers)
+from . import audit, declarations, detection, facilities, firms, grid, licences, outbox, oversight  # noqa: F401  (registers)
 
 admin.site.site_header = _("minereg — digital mining registry")
 admin.site.site_title = _("minereg")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from registry.models import DetectionRun, DetectionSettings
 from registry.services.detection import detection_run_create
+from registry.services.outbox import task_enqueue
 from registry.tasks import run_detection
 
 from .base import ReadOnlyAdmin, RegistryAdmin
@@ -58,7 +59,8 @@ class DetectionRunAdmin(ReadOnlyAdmin):
         if not self.can_run_now(request):
             messages.error(request, _("You may not start detection runs."))
         else:
-            run = detection_run_create(trigger=f"admin:{request.user.get_username()}")
-            transaction.on_commit(lambda: run_detection.delay(run.pk))
+            with transaction.atomic():  # the run and its task are saved together, whether or not the broker answers
+                run = detection_run_create(trigger=f"admin:{request.user.get_username()}")
+                task_enqueue(run_detection, run.pk)
             messages.success(request, _("Detection run #%(id)d queued (as of %(as_of)s).") % {"id": run.pk, "as_of": run.as_of})
         return HttpResponseRedirect(reverse("admin:registry_detectionrun_changelist"))

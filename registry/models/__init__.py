@@ -7,6 +7,7 @@ from .firms import Firm, FirmMembership, Ownership, Person
 from .grid import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
 from .licences import Licence, LicenceCoverage, LicenceDocument
 from .notifications import ReminderLog
+from .outbox import TaskOutbox
 from .oversight import EnforcementAction, Flag, Inspection
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "ReadingImport",
     "Region",
     "ReminderLog",
+    "TaskOutbox",
 ]

@@ -3,12 +3,19 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
-from django.utils import timezone
+import psycopg
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from registry.errors import InvalidTransition, RegistryError
-from registry.models import Facility, PowerDeclaration
+from registry.models import Facility, FirmMembership, PowerDeclaration
+from registry.services.outbox import task_enqueue
+from registry.services.reminders import _send_once
+
+RECEIPT_TASK = "registry.tasks.send_declaration_receipt"
 
 PEAK_CAPACITY_FACTOR = 2
 
@@ -54,11 +61,17 @@ def declaration_file(
     declaration, which is kept as history.
     """
     values = {"consumed_mwh": consumed_mwh, "peak_mw": peak_mw, "devices": devices, "power_source": power_source}
-    current = (
-        PowerDeclaration.objects.select_for_update()
-        .filter(facility=facility, month=month, is_current=True)
-        .first()
-    )
+    return _file(current=_current_locked(facility, month), facility=facility, month=month, values=values,
+                 filed_by=filed_by)
+
+
+def _current_locked(facility: Facility, month: dt.date) -> PowerDeclaration | None:
+    """The month's current declaration, locked until the transaction ends (a concurrent correction waits)."""
+    return PowerDeclaration.objects.select_for_update().filter(facility=facility, month=month, is_current=True).first()
+
+
+def _file(*, current: PowerDeclaration | None, facility: Facility, month: dt.date, values: dict,
+          filed_by) -> tuple[PowerDeclaration, bool]:
     if current is not None:
         if all(_same(getattr(current, name), values[name]) for name in DECLARED_FIELDS):
             return current, False
@@ -109,25 +122,71 @@ def declaration_submit(
     """A firm files a month's declaration in the portal, or corrects the current one.
 
     Refused for a firm still pending verification, for a month already filed
-    (unless this is its correction), and for values declaration_problems finds.
+    (unless this is its correction), for values declaration_problems finds, and
+    when another session filed or corrected the month in the meantime. A
+    change sends the firm a receipt (through the task outbox, after commit).
     """
     if facility.firm.verification != facility.firm.Verification.VERIFIED:
         raise RegistryError(_("Your firm is waiting for verification by the regulator."))
     problems = declaration_problems(facility=facility, month=month, consumed_mwh=consumed_mwh, peak_mw=peak_mw)
     if problems:
         raise RegistryError(" ".join(problems.values()))
-    current = PowerDeclaration.objects.filter(facility=facility, month=month, is_current=True).first()
-    if current is not None and (corrects is None or corrects.pk != current.pk):
+    # Decide on the locked row, not on an earlier read: another session may have filed since.
+    current = _current_locked(facility, month)
+    if corrects is None and current is not None:
         raise RegistryError(_("%(month)s is already declared for %(facility)s: correct that declaration instead.")
                             % {"month": f"{month:%Y-%m}", "facility": facility.ref})
-    declaration, changed = declaration_file(
-        facility=facility, month=month, consumed_mwh=consumed_mwh, peak_mw=peak_mw, devices=devices,
-        power_source=power_source, filed_by=user,
-    )
+    if corrects is not None and (current is None or current.pk != corrects.pk):
+        raise _filed_meanwhile(facility, month)  # what this corrects was corrected from another session since
+    values = {"consumed_mwh": consumed_mwh, "peak_mw": peak_mw, "devices": devices, "power_source": power_source}
+    try:
+        with transaction.atomic():
+            declaration, changed = _file(current=current, facility=facility, month=month, values=values,
+                                         filed_by=user)
+    except IntegrityError as error:
+        if not isinstance(error.__cause__, psycopg.errors.UniqueViolation):
+            raise
+        # Two first filings at once: the unique constraint lets one in, and this one came second.
+        raise _filed_meanwhile(facility, month) from None
     if changed and current is not None and current.review == PowerDeclaration.Review.RETURNED:
         # A correction is the firm's answer to the regulator's question on the declaration it replaces.
         PowerDeclaration.objects.filter(pk=current.pk).update(
             review=PowerDeclaration.Review.ANSWERED,
             answer=_("Answered with a correction filed on %(date)s.") % {"date": timezone.localdate().isoformat()},
         )
+    if changed:
+        task_enqueue(RECEIPT_TASK, declaration.pk, language=translation.get_language() or "")
     return declaration, changed
+
+
+def _filed_meanwhile(facility: Facility, month: dt.date) -> RegistryError:
+    return RegistryError(
+        _("%(month)s for %(facility)s was filed from another session a moment ago, so yours was not saved. "
+          "Look at the declaration now on file and correct it if your figures differ.")
+        % {"month": f"{month:%Y-%m}", "facility": facility.ref}
+    )
+
+
+def declaration_receipt_send(*, declaration: PowerDeclaration, language: str = "") -> bool:
+    """Email the firm's users and contact address what it declared; once per declaration.
+
+    Written in the language the declaration was filed in (the site's default
+    if that is not one of the site's languages). Returns whether it was sent now.
+    """
+    firm = declaration.facility.firm
+    users = FirmMembership.objects.filter(firm=firm, user__is_active=True).exclude(user__email="")
+    emails = list(users.order_by("user__email").values_list("user__email", flat=True))
+    if firm.email:
+        emails.append(firm.email)
+    unique: dict[str, str] = {}
+    for email in emails:
+        unique.setdefault(email.lower(), email)  # the firm's address is often also a user's
+    recipients = list(unique.values())
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {"declaration": declaration, "facility": declaration.facility, "firm": firm,
+                   "month": f"{declaration.month:%Y-%m}"}
+        subject = " ".join(render_to_string("portal/email/declaration_receipt_subject.txt", context).split())
+        body = render_to_string("portal/email/declaration_receipt.txt", context)
+    return _send_once("declaration_receipt", str(declaration.pk), recipients, subject, body)

@@ -14,7 +14,8 @@ REGISTRY_MODELS = sorted(
     (m for m in admin.site._registry if m._meta.app_label == "registry"), key=lambda m: m._meta.model_name
 )
 # Written only by the system (detection, imports, exports) or edited in place: nobody adds them by hand.
-SYSTEM_WRITTEN = {"flag", "detectionsettings", "detectionrun", "exportlog", "readingimport", "readingcorrection"}
+SYSTEM_WRITTEN = {"flag", "detectionsettings", "detectionrun", "exportlog", "readingimport", "readingcorrection",
+                  "taskoutbox"}
 STAFF = ["regulator", "inspector", "auditor"]
 WINDOW = {
     "window_start": dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
