@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from registry.errors import InvalidTransition, RegistryError
 from registry.models import Facility, FirmMembership, PowerDeclaration
 from registry.services.outbox import task_enqueue
-from registry.services.reminders import _send_once
+from registry.services.reminders import email_send_once
 
 RECEIPT_TASK = "registry.tasks.send_declaration_receipt"
 
@@ -189,4 +189,4 @@ def declaration_receipt_send(*, declaration: PowerDeclaration, language: str = "
                    "month": f"{declaration.month:%Y-%m}"}
         subject = " ".join(render_to_string("portal/email/declaration_receipt_subject.txt", context).split())
         body = render_to_string("portal/email/declaration_receipt.txt", context)
-    return _send_once("declaration_receipt", str(declaration.pk), recipients, subject, body)
+    return email_send_once("declaration_receipt", str(declaration.pk), recipients, subject, body)

@@ -38,8 +38,8 @@ def _recipients(firm_ids) -> dict[int, list[str]]:
     return emails
 
 
-def _send_once(kind: str, key: str, recipients: list[str], subject: str, body: str) -> bool:
-    """Record the reminder and send it; a reminder already recorded is not sent again."""
+def email_send_once(kind: str, key: str, recipients: list[str], subject: str, body: str) -> bool:
+    """Record the email and send it; one already recorded under (kind, key) is not sent again."""
     if not recipients:
         return False
     try:
@@ -78,7 +78,7 @@ def _declarations_due(today: dt.date) -> int:
                 "Dear firm user,\n\nthe monthly power declaration for %(month)s has not yet been filed for: %(refs)s.\n"
                 "Please file it in the minereg portal by %(deadline)s.\n"
             ) % {"month": f"{month:%Y-%m}", "refs": refs, "deadline": today.replace(day=DECLARATION_DEADLINE_DAY).isoformat()}
-            sent += _send_once("declaration_due", f"{firm_id}:{month:%Y-%m}", recipients.get(firm_id, []), subject, body)
+            sent += email_send_once("declaration_due", f"{firm_id}:{month:%Y-%m}", recipients.get(firm_id, []), subject, body)
     return sent
 
 
@@ -100,7 +100,7 @@ def _licences_expiring(today: dt.date) -> int:
                 "Dear firm user,\n\nlicence %(number)s expires in %(days)d days, on %(date)s.\n"
                 "Apply for a new licence in the minereg portal in good time to keep mining lawfully.\n"
             ) % {"number": licence.number, "days": days_left, "date": licence.valid_until.isoformat()}
-            sent += _send_once(
+            sent += email_send_once(
                 f"licence_expiry_{notice}", licence.number, recipients.get(licence.firm_id, []), subject, body
             )
     return sent
