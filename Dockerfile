@@ -22,7 +22,7 @@ COPY . .
 # Hashed, compressed static files (whitenoise's manifest storage) are part of the image: collecting them
 # takes about 40 s of brotli compression, which every start of web would otherwise repeat. The key and
 # database below only let the settings load; collectstatic uses neither.
-RUN SECRET_KEY=collectstatic-at-build-time-only DATABASE_URL=postgres://unused@localhost/unused \
+RUN SECRET_KEY=collectstatic-at-build-time-only-this-key-signs-nothing-ever DATABASE_URL=postgres://unused@localhost/unused \
         python manage.py collectstatic --noinput \
     && python -m compileall -q config registry
 

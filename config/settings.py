@@ -34,9 +34,10 @@ def env_list(name: str, default: str) -> list[str]:
 PRODUCTION = os.environ.get("DEPLOYMENT", "development") == "production"
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("change-me", "django-insecure"))):
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50 or more characters when "
+                               "DEPLOYMENT=production (see .env.example).")
 if not SECRET_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEPLOYMENT=production.")
     # Development only: `check --deploy` rejects it (security.W009).
     SECRET_KEY = "django-insecure-development-only-set-SECRET_KEY"  # nosec B105  # refused in production
 if PRODUCTION and DEBUG:
@@ -153,6 +154,8 @@ TEMPLATES = [
 DATA_DIR = Path(os.environ.get("MINEREG_DATA_DIR", BASE_DIR / ".data"))
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
+    # An unreachable server (not one that refuses) must not hold a request or a probe for minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     from config.embedded_postgres import database_settings
 
@@ -171,16 +174,17 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTE
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "registry.staff.views.locked_out"
-# How many proxies in front of gunicorn append to X-Forwarded-For (0: use the socket's address).
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", 0)) or None
-if AXES_IPWARE_PROXY_COUNT:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# How many proxies of ours in front of gunicorn append to X-Forwarded-For (0: the socket's address is the client).
+CLIENT_IP_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", 0))
+AXES_CLIENT_IP_CALLABLE = "registry.staff.client_ip.client_ip"
 
 # Staff sessions end after 30 idle minutes and at most 10 hours after login; a second factor
 # (TOTP) is required before any staff page. Firm users keep Django's default session.
 STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("STAFF_SESSION_IDLE_SECONDS", 30 * 60))
 STAFF_SESSION_MAX_SECONDS = int(os.environ.get("STAFF_SESSION_MAX_SECONDS", 10 * 3600))
 OTP_TOTP_ISSUER = "minereg"
+# The admin's TOTP device pages never show a key or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -225,7 +229,7 @@ LOGIN_REDIRECT_URL = "/portal/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "registry.api.authentication.NonStaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,17 +6,17 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     """200 when the database answers with every migration applied and the broker answers; 503 naming what fails."""
     checks = {"database": _database(), "migrations": _migrations(), "broker": _broker()}

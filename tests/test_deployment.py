@@ -150,7 +150,7 @@ def _service_env(compose, name: str, data_dir: Path, database_url: str, **extra)
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         HOME=str(data_dir),
         DEPLOYMENT="production",
-        SECRET_KEY=f"test-deployment-{uuid.uuid4().hex}",
+        SECRET_KEY=f"test-deployment-{uuid.uuid4().hex}{uuid.uuid4().hex}",
         DATABASE_URL=database_url,
         REDIS_URL=REDIS_URL,
         MINEREG_DATA_DIR=str(data_dir),

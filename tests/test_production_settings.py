@@ -40,7 +40,23 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", **PRODUCTION)
 
     assert result.returncode != 0
-    assert "SECRET_KEY must be set when DEPLOYMENT=production." in result.stderr
+    assert "SECRET_KEY must be set to a random string of 50 or more characters" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["change-me-to-a-long-random-string-of-at-least-fifty-characters-please",
+                                 "short-but-random-Xk29dk"])
+def test_production_refuses_the_placeholder_or_a_short_secret_key(key):
+    result = manage("check", SECRET_KEY=key, **PRODUCTION)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set to a random string of 50 or more characters" in result.stderr
+
+
+def test_the_demo_with_its_public_logins_cannot_be_loaded_in_production():
+    result = manage("seed_demo", SECRET_KEY=secrets.token_urlsafe(50), **PRODUCTION)
+
+    assert result.returncode != 0
+    assert "seed_demo is refused when DEPLOYMENT=production" in result.stderr
 
 
 def test_production_refuses_debug():

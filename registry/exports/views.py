@@ -1,8 +1,11 @@
 """/exports/: auditors and regulators download every dataset as CSV — the same bytes as `manage.py export`."""
 
+from functools import wraps
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -39,7 +42,20 @@ class ExportForm(forms.Form):
         )
 
 
+def staff_only(view):
+    """Exports are a staff area: the export permission given to a non-staff account by mistake opens nothing."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @login_required(login_url="admin:login")
+@staff_only
 @permission_required(PERMISSION, raise_exception=True)
 def index(request):
     return render(request, "exports/index.html",
@@ -47,6 +63,7 @@ def index(request):
 
 
 @login_required(login_url="admin:login")
+@staff_only
 @permission_required(PERMISSION, raise_exception=True)
 def download(request, dataset: str):
     form = ExportForm({key: request.GET.get(key.removeprefix("date_"), request.GET.get(key, ""))

@@ -1,5 +1,6 @@
 """Staff second factor: enrolling an authenticator app (TOTP) and checking its codes."""
 
+import datetime as dt
 from base64 import b32encode
 
 import segno
@@ -14,10 +15,27 @@ def totp_device_confirmed(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def totp_device_enrolling(user: User) -> TOTPDevice:
-    """The authenticator being set up: the same secret until it is confirmed, so a reload keeps the QR code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+# The session key holding the authenticator this session is setting up.
+ENROLLING = "otp_enrolling_device"
+# A set-up left unfinished this long is deleted: its secret was shown, and should not stay usable.
+ENROLMENT_SECONDS = 15 * 60
+
+
+def totp_device_enrolling(request) -> TOTPDevice:
+    """The authenticator this session is setting up: its own secret, kept across reloads for a while.
+
+    Another session (someone else with the password) gets another secret, and
+    an abandoned set-up expires, so a secret once shown cannot be confirmed later.
+    """
+    user = request.user
+    TOTPDevice.objects.filter(
+        user=user, confirmed=False, created_at__lt=timezone.now() - dt.timedelta(seconds=ENROLMENT_SECONDS)
+    ).delete()
+    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=request.session.get(ENROLLING)).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        request.session[ENROLLING] = device.pk
+    return device
 
 
 def totp_qr_svg(device: TOTPDevice) -> str:
@@ -41,6 +59,9 @@ def second_factor_verify(request, device: TOTPDevice, token: str) -> bool:
         # Any other half-finished enrolment is now pointless.
         TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
     otp_login(request, device)
+    # The fully privileged session gets a new id: a cookie seen before the code was entered is worthless.
+    request.session.cycle_key()
+    request.session.pop(ENROLLING, None)
     return True
 
 

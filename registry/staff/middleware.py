@@ -36,7 +36,7 @@ class StaffSessionMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and user.is_staff:
+        if user.is_authenticated and (user.is_staff or user.is_superuser):
             now = int(time.time())
             if _expired(request.session, now):
                 logout(request)

@@ -32,7 +32,7 @@ def second_factor(request):
     device = staff_service.totp_device_confirmed(user)
     enrolling = device is None
     if enrolling:
-        device = staff_service.totp_device_enrolling(user)
+        device = staff_service.totp_device_enrolling(request)
 
     form = TokenForm(request.POST or None)
     wait = staff_service.second_factor_wait_seconds(device)

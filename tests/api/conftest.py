@@ -37,6 +37,15 @@ def token_client(user: User | None) -> APIClient:
     return client
 
 
+def api_client(user: User | None) -> APIClient:
+    """How each user reads the API: staff with their session (past the second factor), others with a token."""
+    if user is not None and user.is_staff:
+        client = APIClient()
+        client.force_login(user)
+        return client
+    return token_client(user)
+
+
 @pytest.fixture
 def grid_operator(db):
     user = User.objects.create_user("pavlodar-feed")

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from registry.models import FirmMembership
 
-from .conftest import token_client
+from .conftest import api_client, token_client
 
 FIRM_ENDPOINTS = ["firms", "facilities", "licences", "declarations"]
 STAFF_ENDPOINTS = ["flags", "inspections", "enforcement-actions"]
@@ -28,7 +28,7 @@ def listed_ids(response) -> set[int]:
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_anonymous_gets_401_on_list_and_detail(world, endpoint):
-    api = token_client(None)
+    api = api_client(None)
 
     responses = [api.get(url(endpoint)), api.get(url(endpoint, world.a.of(endpoint).pk))]
 
@@ -38,7 +38,7 @@ def test_anonymous_gets_401_on_list_and_detail(world, endpoint):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_a_grid_operator_token_gets_403_on_list_and_detail(world, grid_operator, endpoint):
-    api = token_client(grid_operator)
+    api = api_client(grid_operator)
 
     responses = [api.get(url(endpoint)), api.get(url(endpoint, world.a.of(endpoint).pk))]
 
@@ -49,7 +49,7 @@ def test_a_grid_operator_token_gets_403_on_list_and_detail(world, grid_operator,
 @pytest.mark.parametrize("staff", ["regulator", "inspector", "auditor"])
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_staff_read_every_firms_rows(request, world, endpoint, staff):
-    api = token_client(request.getfixturevalue(staff))
+    api = api_client(request.getfixturevalue(staff))
     mine, theirs = world.a.of(endpoint), world.b.of(endpoint)
 
     listing = api.get(url(endpoint))
@@ -64,7 +64,7 @@ def test_staff_read_every_firms_rows(request, world, endpoint, staff):
 @pytest.mark.parametrize("user, own, other", [("alice", "a", "b"), ("bob", "b", "a")])
 @pytest.mark.parametrize("endpoint", FIRM_ENDPOINTS)
 def test_a_firm_user_reads_only_their_own_firms_rows(request, world, endpoint, user, own, other):
-    api = token_client(request.getfixturevalue(user))
+    api = api_client(request.getfixturevalue(user))
     mine, theirs = getattr(world, own).of(endpoint), getattr(world, other).of(endpoint)
 
     listing = api.get(url(endpoint))
@@ -82,7 +82,7 @@ def test_a_firm_user_reads_only_their_own_firms_rows(request, world, endpoint, u
 def test_a_firm_user_gets_403_on_flags_inspections_and_enforcement_even_about_their_own_firm(
     request, world, endpoint, user
 ):
-    api = token_client(request.getfixturevalue(user))
+    api = api_client(request.getfixturevalue(user))
     own = world.a if user == "alice" else world.b
 
     responses = [api.get(url(endpoint)), api.get(url(endpoint, own.of(endpoint).pk))]
@@ -102,13 +102,13 @@ def test_a_firm_users_session_is_scoped_like_their_token(client, world, alice, e
 
 
 def test_staff_without_a_group_read_nothing(world):
-    api = token_client(User.objects.create_user("newhire", is_staff=True))
+    api = api_client(User.objects.create_user("newhire", is_staff=True))
 
     assert [api.get(url(e)).status_code for e in ENDPOINTS] == [403] * len(ENDPOINTS)
 
 
 def test_an_account_linked_to_no_firm_reads_nothing(world):
-    api = token_client(User.objects.create_user("drifter"))
+    api = api_client(User.objects.create_user("drifter"))
 
     assert [api.get(url(e)).status_code for e in ENDPOINTS] == [403] * len(ENDPOINTS)
 
@@ -116,7 +116,7 @@ def test_an_account_linked_to_no_firm_reads_nothing(world):
 def test_a_staff_member_linked_to_a_firm_reads_as_staff(world, regulator):
     FirmMembership.objects.create(user=regulator, firm=world.a.firm)
 
-    listing = token_client(regulator).get(url("facilities"))
+    listing = api_client(regulator).get(url("facilities"))
 
     assert listed_ids(listing) == {world.a.facility.pk, world.b.facility.pk}
 
@@ -125,8 +125,8 @@ def test_legal_status_is_shown_to_staff_and_hidden_from_the_firm(world, regulato
     # Bob's facility has an open NO_VALID_LICENCE flag: staff see the suspicion, bob must not.
     path = url("facilities", world.b.facility.pk)
 
-    for_staff = token_client(regulator).get(path).json()
-    for_firm = token_client(bob).get(path).json()
+    for_staff = api_client(regulator).get(path).json()
+    for_firm = api_client(bob).get(path).json()
 
     assert for_staff["legal_status"] == "suspected_illegal"
     assert for_firm["legal_status"] is None
@@ -134,13 +134,13 @@ def test_legal_status_is_shown_to_staff_and_hidden_from_the_firm(world, regulato
 
 def test_a_firm_user_cannot_filter_by_legal_status(world, bob):
     # The filter is ignored for firm users: otherwise bob could probe which status his sites have.
-    suspected = token_client(bob).get(url("facilities"), {"legal_status": "illegal"})
+    suspected = api_client(bob).get(url("facilities"), {"legal_status": "illegal"})
 
     assert listed_ids(suspected) == {world.b.facility.pk}
 
 
 def test_a_firm_user_cannot_reach_another_firms_rows_through_filters(world, alice):
-    api = token_client(alice)
+    api = api_client(alice)
 
     by_bin = api.get(url("facilities"), {"firm_bin": world.b.firm.bin})
     by_firm = api.get(url("declarations"), {"facility": world.b.facility.pk})
@@ -150,7 +150,7 @@ def test_a_firm_user_cannot_reach_another_firms_rows_through_filters(world, alic
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_reading_endpoints_refuse_writes(world, regulator, endpoint):
-    api = token_client(regulator)
+    api = api_client(regulator)
 
     responses = [api.post(url(endpoint), {}), api.delete(url(endpoint, world.a.of(endpoint).pk))]
 
@@ -158,7 +158,15 @@ def test_reading_endpoints_refuse_writes(world, regulator, endpoint):
 
 
 def test_an_unknown_api_address_answers_json_404(regulator):
-    response = token_client(regulator).get("/api/v1/firms/1/extra/")
+    response = api_client(regulator).get("/api/v1/firms/1/extra/")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+def test_a_staff_accounts_token_is_refused_staff_read_with_their_session(world, regulator):
+    refused = token_client(regulator).get(url("flags"))
+
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "Staff accounts cannot use API tokens: log in, with your second factor."}
+    assert api_client(regulator).get(url("flags")).status_code == 200

@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from registry.models import EnforcementAction, Facility, Firm, Flag, Licence, PowerDeclaration
 
-from .conftest import WINDOW_END, token_client
+from .conftest import WINDOW_END, api_client
 
 
 @pytest.fixture
 def staff_api(regulator):
-    return token_client(regulator)
+    return api_client(regulator)
 
 
 def ids(response) -> list[int]:

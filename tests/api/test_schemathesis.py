@@ -10,7 +10,8 @@ handler would otherwise end the test's wrapping transaction.
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from django.conf import settings as settings_
+from django.test import Client
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
@@ -38,19 +39,21 @@ CHECKS = [
 # Examples and fuzzing, 25 cases an operation, positive and negative. The coverage phase (every boundary of
 # every parameter, about 2,000 requests, most of a minute) is for a manual run against `make run`:
 #   schemathesis run http://127.0.0.1:8000/api/schema/ --include-method GET --phases coverage \
-#       -H "Authorization: Token <a regulator's token>"
+#       -H "Cookie: sessionid=<a regulator's session, past the second factor>"
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}, "generation": {"max-examples": 25}})
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=CONFIG).include(method="GET")
 
 
 @pytest.fixture
-def regulator_token(regulator, world) -> str:
-    """A regulator's token, over a registry with a row of every kind (ids start at 1, so details are hit)."""
-    return f"Token {Token.objects.create(user=regulator).key}"
+def regulator_session(regulator, world) -> str:
+    """A regulator's session cookie (past the second factor), over a registry with a row of every kind."""
+    client = Client()
+    client.force_login(regulator)
+    return f"{settings_.SESSION_COOKIE_NAME}={client.cookies[settings_.SESSION_COOKIE_NAME].value}"
 
 
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-def test_every_get_operation_conforms_to_the_schema(case, regulator_token):
-    case.call_and_validate(headers={"Authorization": regulator_token}, checks=CHECKS)
+def test_every_get_operation_conforms_to_the_schema(case, regulator_session):
+    case.call_and_validate(headers={"Cookie": regulator_session}, checks=CHECKS)

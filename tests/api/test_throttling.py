@@ -1,6 +1,6 @@
 """Request rates: anonymous clients and accounts are throttled separately, with a 429 and Retry-After."""
 
-from .conftest import token_client
+from .conftest import api_client
 
 
 def _with_rates(settings, **rates):
@@ -11,7 +11,7 @@ def test_an_anonymous_client_over_its_rate_gets_429(settings, db):
     # DRF refuses a request without credentials (401) before it counts it, so the anonymous rate
     # bears on what anyone may fetch: the schema, the docs, the public register.
     _with_rates(settings, anon="2/min")
-    api = token_client(None)
+    api = api_client(None)
 
     codes = [api.get("/api/schema/").status_code for _ in range(3)]
 
@@ -20,7 +20,7 @@ def test_an_anonymous_client_over_its_rate_gets_429(settings, db):
 
 def test_an_account_over_its_rate_gets_429_with_retry_after(settings, world, regulator):
     _with_rates(settings, user="2/min")
-    api = token_client(regulator)
+    api = api_client(regulator)
 
     responses = [api.get("/api/v1/flags/") for _ in range(3)]
 
@@ -31,7 +31,7 @@ def test_an_account_over_its_rate_gets_429_with_retry_after(settings, world, reg
 def test_each_account_has_its_own_allowance(settings, world, alice, bob):
     _with_rates(settings, user="1/min")
 
-    codes = [token_client(alice).get("/api/v1/firms/").status_code, token_client(bob).get("/api/v1/firms/").status_code]
+    codes = [api_client(alice).get("/api/v1/firms/").status_code, api_client(bob).get("/api/v1/firms/").status_code]
 
     assert codes == [200, 200]
 

@@ -153,3 +153,80 @@ def test_firm_users_have_no_second_step(client, alice):
 
     assert response.redirect_chain[-1][0] == "/portal/"
     assert client.get(SECOND_FACTOR).status_code == 403
+
+
+def test_log_out_on_the_second_step_ends_the_session(client, regulator):
+    password_login(client, regulator)
+
+    response = client.post(reverse("accounts:logout"))
+
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").url.startswith("/admin/login/")
+
+
+def test_the_page_offers_the_log_out_that_works(client, regulator):
+    page = password_login(client, regulator).content.decode()
+
+    assert f'action="{reverse("accounts:logout")}"' in page
+
+
+def test_another_session_with_the_same_password_is_shown_another_key(client, regulator):
+    from django.test import Client
+
+    first = password_login(client, regulator).content.decode()
+    second = password_login(Client(), regulator).content.decode()
+
+    key = re.compile(r'<code class="secret">([A-Z2-7 ]+)</code>')
+    assert key.search(first).group(1) != key.search(second).group(1)
+
+
+def test_a_set_up_left_unfinished_for_a_quarter_of_an_hour_expires(client, regulator):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    password_login(client, regulator)
+    abandoned = TOTPDevice.objects.get(user=regulator)
+    TOTPDevice.objects.filter(pk=abandoned.pk).update(created_at=timezone.now() - dt.timedelta(minutes=16))
+
+    client.get(SECOND_FACTOR)
+
+    assert not TOTPDevice.objects.filter(pk=abandoned.pk).exists()
+    response = client.post(SECOND_FACTOR, {"token": code(abandoned)})
+    assert response.status_code == 400  # the old secret confirms nothing
+
+
+def test_the_session_gets_a_new_id_once_the_code_is_accepted(client, regulator):
+    device = TOTPDevice.objects.create(user=regulator, name="phone", confirmed=True)
+    password_login(client, regulator)
+    before = client.session.session_key
+
+    client.post(SECOND_FACTOR, {"token": code(device)})
+
+    assert client.session.session_key != before
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_without_staff_status_also_needs_the_second_step(client, db):
+    from django.contrib.auth.models import User
+
+    boss = User.objects.create_superuser("boss", "boss@regulator.test", "pass")
+    User.objects.filter(pk=boss.pk).update(is_staff=False)
+    client.post("/accounts/login/", {"username": "boss", "password": "pass"})
+
+    assert client.get("/exports/").url.startswith(SECOND_FACTOR)
+
+
+def test_exports_are_for_staff_only_even_with_the_export_permission(client, db):
+    from django.contrib.auth.models import Group, User
+
+    from registry.roles import roles_sync
+    from django.contrib.auth.models import Permission
+
+    roles_sync(Group, Permission)
+    outsider = User.objects.create_user("outsider", password="pass")
+    outsider.groups.add(Group.objects.get(name="auditors"))
+    client.force_login(outsider)
+
+    assert client.get("/exports/").status_code == 403

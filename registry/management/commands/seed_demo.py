@@ -2,6 +2,7 @@ import datetime as dt
 import time
 
 import pghistory
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=12, help="Months of readings and declarations for licensed sites.")
 
     def handle(self, *args, if_empty, today, connections, days, months, **options):
+        if settings.PRODUCTION:
+            # The demo staff's password and authenticator key are published.
+            raise CommandError(_("seed_demo is refused when DEPLOYMENT=production: its logins are public."))
         if Firm.objects.exists():
             if if_empty:
                 self.stdout.write(_("The registry already holds data; demo data not added."))
