@@ -589,7 +589,7 @@ def scenario_redis_down(pg: PrivatePostgres, cache: PrivateRedis, work: Path) ->
         delivered = wait_for(lambda: receipt_sent(pg, down), 150, 0.2)
         took = time.monotonic() - back
         record("2 Redis back, worker kept running", "redis-server started again (empty); the worker reconnects; "
-               "beat's outbox-flush every 60 s", "the receipt goes out within a beat period (≤ 60 s + reconnect)",
+               "beat's outbox-flush every 30 s (config/settings.py)", "the receipt goes out within a beat period (≤ 30 s + reconnect)",
                f"receipt sent {took:.1f} s after Redis came back; outbox row {outbox_row(pg, down)}",
                bool(delivered) and took < 90)
 
