@@ -22,6 +22,8 @@ install: $(INSTALLED)
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
+	@# Detection as the daily beat run would do it (idempotent), so the flag queue is filled from the first start.
+	DEBUG=$${DEBUG:-1} $(PY) manage.py detect
 	@echo ""
 	@echo "  admin:    http://$(HOST):$(PORT)/admin/    (regulator / inspector / auditor)"
 	@echo "  portal:   http://$(HOST):$(PORT)/portal/   (firm)"
