@@ -327,7 +327,9 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "detection-daily": {"task": "registry.tasks.run_scheduled_detection", "schedule": crontab(hour=2, minute=0)},
-    "licences-expire-daily": {"task": "registry.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
+    # Licence days are UTC days, as legal status reads them: run 5 minutes into the UTC day, 05:05 in Almaty
+    # (UTC+5, no daylight saving). At 00:05 Almaty the UTC date is still yesterday's: a day late.
+    "licences-expire-daily": {"task": "registry.tasks.expire_licences", "schedule": crontab(hour=5, minute=5)},
     "reminders-daily": {"task": "registry.tasks.send_reminders", "schedule": crontab(hour=9, minute=0)},
     # Tasks saved while the broker was unreachable go out as soon as it is back; a flush nobody ran expires.
     "outbox-flush": {"task": "registry.tasks.flush_outbox", "schedule": 30.0, "options": {"expires": 25}},

@@ -19,6 +19,7 @@ from registry.models import (
     Licence,
     PowerDeclaration,
 )
+from registry.selectors import legal_status
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +83,9 @@ class World:
 
 
 WINDOW_END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+# The day the world's legal statuses are computed for: after its last dated row and inside firm A's licence
+# (2024-01-01 … 2026-12-31), whatever the real date is.
+WORLD_DAY = dt.date(2026, 11, 2)
 
 
 def _rows(firm: Firm, *, licence: Licence | None = None) -> FirmRows:
@@ -108,6 +112,10 @@ def _rows(firm: Firm, *, licence: Licence | None = None) -> FirmRows:
 
 
 @pytest.fixture
-def world(firm_a, firm_b) -> World:
-    """Firm A (licensed) and firm B (not), each with a declaration, a flag, an inspection and a fine."""
+def world(firm_a, firm_b, monkeypatch) -> World:
+    """Firm A (licensed) and firm B (not), each with a declaration, a flag, an inspection and a fine.
+
+    Legal statuses are read as of WORLD_DAY: on the real today firm A's licence may have run out.
+    """
+    monkeypatch.setattr(legal_status, "_today", lambda: WORLD_DAY)
     return World(a=_rows(firm_a, licence=firm_a.licences.get()), b=_rows(firm_b))
