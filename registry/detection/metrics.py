@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from registry.models import Facility, FacilityConnection, Licence
+from registry.models import Facility, Licence
 
 from .rules import (
     ConnectionLoad,
@@ -78,9 +78,11 @@ def window_loads(window: Window) -> WindowLoads:
     """
     per_connection: dict[int, Load] = {}
     meters: dict[int, tuple[str, str]] = {}
-    for pk, meter_id, tariff, n, total, peak in _fetch(
+    linked: set[int] = set()
+    for pk, meter_id, tariff, n, total, peak, is_linked in _fetch(
         """
-        SELECT a.connection_id, c.meter_id, c.tariff, a.n, a.total, a.peak
+        SELECT a.connection_id, c.meter_id, c.tariff, a.n, a.total, a.peak,
+               EXISTS (SELECT 1 FROM registry_facilityconnection fc WHERE fc.connection_id = a.connection_id)
           FROM (SELECT connection_id, count(*) AS n, sum(kwh) AS total, max(kwh) AS peak
                   FROM registry_meterreading
                  WHERE period_start >= %(start)s AND period_start < %(end)s
@@ -91,6 +93,8 @@ def window_loads(window: Window) -> WindowLoads:
     ):
         per_connection[pk] = Load(n, window.hours, total, peak)
         meters[pk] = (meter_id, tariff)
+        if is_linked:
+            linked.add(pk)
     members: dict[tuple[str, int], set[int]] = defaultdict(set)
     for kind, subject_id, connection_id in _fetch(  # bandit B608: only SQL fragments of this module are formatted in; values are bound
         f"""
@@ -119,7 +123,6 @@ def window_loads(window: Window) -> WindowLoads:
                 loads[subject] = per_connection[only]
     loads.update(_summed_hourly(window, several))
 
-    linked = set(FacilityConnection.objects.values_list("connection_id", flat=True))
     facility_loads = {pk: load for (kind, pk), load in loads.items() if kind == "facility"}
     licence_loads_ = {pk: load for (kind, pk), load in loads.items() if kind == "licence"}
     return WindowLoads(

@@ -62,7 +62,8 @@ def _today() -> dt.date:
     return timezone.now().astimezone(dt.UTC).date()
 
 
-def _in_force(today: dt.date, prefix: str = "") -> Q:
+def licence_in_force(today: dt.date, prefix: str = "") -> Q:
+    """A licence in force on `today` (CONTRACT §3); `prefix` reaches the licence through a relation ("licence__")."""
     return Q(
         **{
             f"{prefix}status": Licence.Status.ACTIVE,
@@ -72,15 +73,20 @@ def _in_force(today: dt.date, prefix: str = "") -> Q:
     )
 
 
+def _lapsed(today: dt.date, prefix: str = "") -> Q:
+    """A licence that ended, or is active but past its last valid day (not yet marked expired)."""
+    return Q(**{f"{prefix}status__in": LAPSED}) | Q(
+        **{f"{prefix}status": Licence.Status.ACTIVE, f"{prefix}valid_until__lt": today}
+    )
+
+
 def _licence_states(facility_ref, today: dt.date) -> tuple[Exists, Exists, Exists]:
     """(in force, pending, lapsed) for the licences covering a facility."""
     coverage = LicenceCoverage.objects.filter(facility=facility_ref)
     return (
-        Exists(coverage.filter(licence__status=Licence.Status.ACTIVE, licence__valid_from__lte=today,
-                               licence__valid_until__gte=today)),
+        Exists(coverage.filter(licence_in_force(today, "licence__"))),
         Exists(coverage.filter(licence__status__in=PENDING)),
-        Exists(coverage.filter(Q(licence__status__in=LAPSED) | Q(licence__status=Licence.Status.ACTIVE,
-                                                                  licence__valid_until__lt=today))),
+        Exists(coverage.filter(_lapsed(today, "licence__"))),
     )
 
 
@@ -149,14 +155,12 @@ def firm_conditions(today: dt.date | None = None) -> Conditions:
         )
         | Q(Exists(Inspection.objects.filter(facility__firm=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION)))
         | Q(Exists(Flag.objects.filter(firm=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
-        LegalStatus.LICENSED: Q(Exists(licences.filter(_in_force(today)))),
+        LegalStatus.LICENSED: Q(Exists(licences.filter(licence_in_force(today)))),
         LegalStatus.SUSPECTED_ILLEGAL: Q(
             Exists(Flag.objects.filter(firm=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))
         ),
         LegalStatus.PENDING: Q(Exists(licences.filter(status__in=PENDING))),
-        LegalStatus.LICENCE_LAPSED: Q(
-            Exists(licences.filter(Q(status__in=LAPSED) | Q(status=Licence.Status.ACTIVE, valid_until__lt=today)))
-        ),
+        LegalStatus.LICENCE_LAPSED: Q(Exists(licences.filter(_lapsed(today)))),
     }
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import EnforcementAction, Firm, Flag, Inspection, Licence, LicenceCoverage
 
-from .legal_status import UNLICENSED_RULES
+from .legal_status import UNLICENSED_RULES, licence_in_force
 
 BIN_PATTERN = re.compile(r"^[0-9]{12}$")
 REGIONS = ArrayField(models.CharField(max_length=32))
@@ -71,10 +71,6 @@ def _terms(query: str) -> tuple[str, str]:
     return " ".join(query.split()), "".join(query.split())
 
 
-def _in_force(today: dt.date) -> Q:
-    return Q(status=Licence.Status.ACTIVE, valid_from__lte=today, valid_until__gte=today)
-
-
 # Licences in force
 
 
@@ -101,7 +97,7 @@ def licences_in_force(*, today: dt.date, q: str = "", region: str = "") -> model
 
     Rows carry `firm_name`, `firm_bin` and `regions` (region codes), and the licence's public fields only.
     """
-    licences = _public_licences().filter(_in_force(today))
+    licences = _public_licences().filter(licence_in_force(today))
     name, compact = _terms(q)
     if compact:
         condition = Q(firm__name__icontains=name) | Q(number__icontains=compact)
@@ -250,7 +246,7 @@ def operator_check(*, today: dt.date, query: str) -> CheckAnswer:
             firm_bin=compact if by_bin else "",
         )
 
-    in_force = list(_public_licences().filter(_in_force(today), firm=firm).order_by("number"))
+    in_force = list(_public_licences().filter(licence_in_force(today), firm=firm).order_by("number"))
     not_in_force = list(_not_in_force(today).filter(firm=firm).order_by("-valid_until"))
     if not by_bin:
         # Asked by number: that licence first, then the firm's others.
@@ -280,7 +276,7 @@ def _not_in_force(today: dt.date) -> models.QuerySet:
     return (
         _public_licences()
         .filter(status__in=GRANTED, number__isnull=False)
-        .exclude(_in_force(today))
+        .exclude(licence_in_force(today))
         .annotate(
             state=Case(
                 When(status=Licence.Status.SUSPENDED, then=Value(LicenceState.SUSPENDED.value)),

@@ -11,9 +11,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from registry.errors import InvalidTransition, RegistryError
-from registry.models import Facility, FirmMembership, PowerDeclaration
+from registry.models import Facility, PowerDeclaration
 from registry.services.outbox import task_enqueue
-from registry.services.reminders import email_send_once
+from registry.services.reminders import email_send_once, firm_user_emails
 
 RECEIPT_TASK = "registry.tasks.send_declaration_receipt"
 
@@ -174,8 +174,7 @@ def declaration_receipt_send(*, declaration: PowerDeclaration, language: str = "
     if that is not one of the site's languages). Returns whether it was sent now.
     """
     firm = declaration.facility.firm
-    users = FirmMembership.objects.filter(firm=firm, user__is_active=True).exclude(user__email="")
-    emails = list(users.order_by("user__email").values_list("user__email", flat=True))
+    emails = firm_user_emails([firm.pk]).get(firm.pk, [])
     if firm.email:
         emails.append(firm.email)
     unique: dict[str, str] = {}

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from registry.errors import RegistryError
 from registry.models import Facility, Firm, Flag, GridConnection, Inspection
+from registry.selectors.legal_status import OPEN_FLAG, UNLICENSED_RULES
 from registry.validators import bin_is_valid
 
 
@@ -44,9 +45,7 @@ def _open_flag_of_site(inspection: Inspection) -> Flag | None:
     """The newest undecided unlicensed-type flag of the inspected site: the visit settles it."""
     site = {"facility": inspection.facility} if inspection.facility_id else {"connection": inspection.connection}
     return (
-        Flag.objects.filter(**site, rule__in=[Flag.Rule.UNLICENSED_MINING, Flag.Rule.NO_VALID_LICENCE],
-                            status__in=[Flag.Status.OPEN, Flag.Status.UNDER_INSPECTION])
-        .order_by("-created_at").first()
+        Flag.objects.filter(**site, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG).order_by("-created_at").first()
     )
 
 
@@ -71,7 +70,6 @@ def inspection_recorded(*, inspection: Inspection, operator_bin: str = "", opera
     if inspection.flag_id is None:
         Inspection.objects.filter(pk=inspection.pk).update(flag=flag)
         inspection.flag = flag
-    undecided = (Flag.Status.OPEN, Flag.Status.UNDER_INSPECTION)
     if inspection.outcome == Inspection.Outcome.ILLEGAL_OPERATION:
         changes = {"status": Flag.Status.CONFIRMED, "decided_at": timezone.now(),
                    "decision_reason": f"Inspection of {inspection.date}: illegal operation"}
@@ -82,7 +80,7 @@ def inspection_recorded(*, inspection: Inspection, operator_bin: str = "", opera
         changes = {"status": Flag.Status.UNDER_INSPECTION}
     else:
         changes = {}
-    Flag.objects.filter(pk=flag.pk, status__in=undecided).update(
+    Flag.objects.filter(pk=flag.pk, status__in=OPEN_FLAG).update(
         firm=flag.firm or inspection.firm, updated_at=timezone.now(), **changes
     )
     return inspection

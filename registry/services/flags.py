@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from registry.errors import InvalidTransition, RegistryError
 from registry.models import Flag, Inspection
+from registry.roles import INSPECTORS
 from registry.services.enforcement import operator_firm
 
 F = Flag.Status
@@ -29,7 +30,7 @@ def _decide(flag: Flag, *, allowed_from, **changes) -> Flag:
 
 def flag_assign(*, flag: Flag, inspector) -> Flag:
     """Assign an undecided flag to an inspector."""
-    if not inspector.groups.filter(name="inspectors").exists():
+    if not inspector.groups.filter(name=INSPECTORS).exists():
         raise RegistryError(_("%(user)s is not an inspector.") % {"user": inspector})
     return _decide(flag, allowed_from=UNDECIDED, assigned_to=inspector)
 

@@ -24,7 +24,7 @@ def reminders_send(*, today: dt.date | None = None) -> dict[str, int]:
     }
 
 
-def _recipients(firm_ids) -> dict[int, list[str]]:
+def firm_user_emails(firm_ids) -> dict[int, list[str]]:
     """Each firm's active users' emails, in one query."""
     emails: dict[int, list[str]] = {}
     rows = (
@@ -69,7 +69,7 @@ def _declarations_due(today: dt.date) -> int:
     for facility in facilities:
         pending.setdefault(facility.firm_id, []).append(facility)
     sent = 0
-    recipients = _recipients(pending)
+    recipients = firm_user_emails(pending)
     with translation.override(settings.LANGUAGE_CODE):
         for firm_id, items in pending.items():
             refs = ", ".join(sorted(f.ref for f in items))
@@ -88,7 +88,7 @@ def _licences_expiring(today: dt.date) -> int:
     licences = Licence.objects.filter(
         status=Licence.Status.ACTIVE, valid_until__gte=today, valid_until__lte=horizon
     ).select_related("firm")
-    recipients = _recipients(licence.firm_id for licence in licences)
+    recipients = firm_user_emails(licence.firm_id for licence in licences)
     with translation.override(settings.LANGUAGE_CODE):
         for licence in licences:
             days_left = (licence.valid_until - today).days
