@@ -1,10 +1,8 @@
-from django.contrib import admin
-
-from registry.models import PowerDeclaration
-
 from django import forms
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from registry.models import PowerDeclaration
 from registry.services import declarations
 
 from .base import RegistryAdmin, decision_action

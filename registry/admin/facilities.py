@@ -1,10 +1,8 @@
 from django import forms
 from django.contrib import admin
-
-from registry.models import Facility, FacilityConnection, LicenceCoverage
-
 from django.utils.translation import gettext_lazy as _
 
+from registry.models import Facility, FacilityConnection, LicenceCoverage
 from registry.selectors import legal_status
 from registry.services.licences import coverage_conflict
 
@@ -46,11 +44,11 @@ class CoverageInline(admin.TabularInline):
     model = LicenceCoverage
     form = CoverageForm
     extra = 0
+    autocomplete_fields = ["licence", "facility"]
+    readonly_fields = ["period", "holds"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("licence", "facility")
-    autocomplete_fields = ["licence", "facility"]
-    readonly_fields = ["period", "holds"]
 
 
 class MetersToVerifyFilter(admin.SimpleListFilter):

@@ -3,9 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Firm, FirmMembership, Ownership, Person
-
 from registry.selectors import legal_status
-
 from registry.services import firms as firm_services
 
 from .base import LegalStatusMixin, RegistryAdmin, decision_action, legal_status_filter

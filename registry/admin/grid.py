@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
-
 from registry.selectors import legal_status
 
 from .base import LegalStatusMixin, ReadOnlyAdmin, RegistryAdmin, legal_status_filter

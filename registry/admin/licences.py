@@ -1,12 +1,10 @@
-
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-
-from django.urls import reverse
-from django.utils.html import format_html
 
 from registry.models import Licence, LicenceCoverage, LicenceDocument
 from registry.services import licences
@@ -113,5 +111,3 @@ class LicenceCoverageAdmin(RegistryAdmin):
     autocomplete_fields = ["licence", "facility"]
     readonly_fields = ["period", "holds"]
     list_select_related = ["licence", "facility"]
-
-

@@ -1,17 +1,16 @@
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, When
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from registry.errors import RegistryError
-from registry.validators import validate_bin
-from registry.models import EnforcementAction, Flag, Inspection
+from registry.models import EnforcementAction, Facility, Flag, GridConnection, Inspection
 from registry.selectors.loads import subject_hourly_load
 from registry.services import enforcement, flags
+from registry.validators import validate_bin
 
 from .base import DecisionForm, RegistryAdmin, decision_action
 from .links import record_links
@@ -45,20 +44,13 @@ def _inspectors():
 
 
 class AssignForm(forms.Form):
+    # A lazy queryset: each form's field copy (ModelChoiceField.__deepcopy__) re-evaluates it.
     inspector = forms.ModelChoiceField(label=_("Inspector"), queryset=_inspectors())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["inspector"].queryset = _inspectors()
 
 
 class ScheduleForm(forms.Form):
     date = forms.DateField(label=_("Date of the visit"), widget=forms.DateInput(attrs={"type": "date"}))
     inspectors = forms.ModelMultipleChoiceField(label=_("Inspectors"), queryset=_inspectors())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["inspectors"].queryset = _inspectors()
 
 
 class ConfirmForm(DecisionForm):
@@ -243,10 +235,6 @@ class EnforcementActionAdmin(RegistryAdmin):
         initial.setdefault("date", timezone.localdate())
         site = initial.get("facility") or initial.get("connection")
         if site and "region" not in initial:
-            from registry.models import Facility, GridConnection
-
             model = Facility if initial.get("facility") else GridConnection
             initial["region"] = model.objects.filter(pk=site).values_list("region", flat=True).first()
         return initial
-
-

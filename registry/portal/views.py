@@ -16,6 +16,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from registry.errors import RegistryError
 from registry.models import Facility, Licence, LicenceDocument, Ownership, PowerDeclaration
 from registry.services import declarations, facilities, firms, licences
+from registry.services.reminders import DECLARATION_DEADLINE_DAY
 
 from . import forms
 from .access import FirmUserMixin
@@ -28,7 +29,7 @@ class DashboardView(FirmUserMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        deadline = today.replace(day=15) if today.day <= 15 else None
+        deadline = today.replace(day=DECLARATION_DEADLINE_DAY) if today.day <= DECLARATION_DEADLINE_DAY else None
         facilities_ = list(Facility.objects.filter(firm=self.firm).order_by("ref"))
         declared = set(
             PowerDeclaration.objects.filter(facility__firm=self.firm, month=last_month).values_list("facility_id", flat=True)
@@ -39,7 +40,7 @@ class DashboardView(FirmUserMixin, TemplateView):
             due=[f for f in facilities_ if f.pk not in declared and f.created_at.date() < month_end],
             due_month=last_month,
             deadline=deadline,
-            overdue=today.day > 15,
+            overdue=today.day > DECLARATION_DEADLINE_DAY,
             questions=PowerDeclaration.objects.filter(
                 facility__firm=self.firm, review=PowerDeclaration.Review.RETURNED
             ).select_related("facility"),
