@@ -9,16 +9,15 @@ from selenium.webdriver.common.by import By
 
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from registry.models import Facility, GridConnection, PowerDeclaration
-from tests.browser.waits import detached
+from tests.browser.waits import Steps
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 METER = "PV-7777"
 SCREENSHOT = "/tmp/portal_kk.png"
-WAIT_SECONDS = 15
 
 
 @pytest.fixture
@@ -30,30 +29,10 @@ def meter(firm_a):
     )
 
 
-class Portal:
+class Portal(Steps):
     """What a firm's employee does with the browser, each step waiting for what they would wait for."""
 
-    def __init__(self, driver, base_url):
-        self.driver = driver
-        self.base_url = base_url
-        self.wait = WebDriverWait(driver, WAIT_SECONDS)
-
-    def open(self, path):
-        self.driver.get(self.base_url + path)
-        self._loaded()
-
-    def click_through(self, element):
-        """Click something that loads a new page, and wait until it has."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
-        self.wait.until(lambda _driver: detached(old))
-        self._loaded()
-
-    def _loaded(self):
-        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
-
-    def link(self, text, within="//main"):
-        return self.wait.until(ec.element_to_be_clickable((By.XPATH, f"{within}//a[normalize-space()='{text}']")))
+    link_scope = "//main"
 
     def menu(self, text):
         return self.link(text, within="//header//nav")

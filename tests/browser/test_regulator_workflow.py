@@ -11,15 +11,14 @@ from django.utils import timezone
 from django_otp.oath import totp
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.browser.waits import detached
+from tests.browser.waits import Steps
 from registry.models import Facility, Firm, Flag, GridConnection, Inspection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 OPERATOR_BIN = "291417776310"  # a valid BIN no firm in this world has
-WAIT_SECONDS = 15
 
 
 @pytest.fixture
@@ -67,33 +66,11 @@ def world(firm_b, inspector):
     }
 
 
-class Page:
+class Page(Steps):
     """What the regulator does with the browser, each step waiting for what they would wait for."""
-
-    def __init__(self, driver, base_url):
-        self.driver = driver
-        self.base_url = base_url
-        self.wait = WebDriverWait(driver, WAIT_SECONDS)
-
-    def open(self, path):
-        self.driver.get(self.base_url + path)
-        self._loaded()
-
-    def click_through(self, element):
-        """Click something that loads a new page, and wait until it has."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
-        self.wait.until(lambda _driver: detached(old))
-        self._loaded()
-
-    def _loaded(self):
-        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def find(self, xpath):
         return self.wait.until(ec.presence_of_element_located((By.XPATH, xpath)))
-
-    def link(self, text, within="//body"):
-        return self.wait.until(ec.element_to_be_clickable((By.XPATH, f"{within}//a[normalize-space()='{text}']")))
 
     def text(self, css="#content"):
         return self.driver.find_element(By.CSS_SELECTOR, css).text

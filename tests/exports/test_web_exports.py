@@ -81,14 +81,29 @@ def test_a_formula_in_any_text_column_of_any_dataset_comes_out_neutralised(clien
     GridConnection.objects.filter(meter_id="PV-0001").update(consumer_name="@SUM(A1)", address="-2")
     Facility.objects.filter(ref="FAC-A1").update(name="\tTAB", address="\rCR")
     client.force_login(auditor)
+    quoted = "'" + FORMULA
 
+    neutralised = {}
     for dataset in DATASETS:
-        if dataset == "audit":
-            continue
         rows = list(csv.reader(io.StringIO(web_bytes(client, dataset).decode("utf-8-sig"), newline="")))
         for row in rows[1:]:
             for cell in row:
                 assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or _number(cell), (dataset, cell)
+        neutralised[dataset] = {cell for row in rows[1:] for cell in row if cell.startswith("'")}
+
+    # Each payload planted above comes out of its dataset, apostrophe first (not dropped, not mangled).
+    assert neutralised == {
+        "firms": {quoted, "'+1"},
+        "facilities": {"'\tTAB", "'\rCR"},
+        "licences": {quoted},
+        "declarations": set(),
+        "connections": {"'@SUM(A1)", "'-2"},
+        "readings": set(),
+        "flags": {quoted},
+        "inspections": {quoted},
+        "enforcement": {quoted},
+        "audit": set(),  # values there sit inside JSON objects, which start with "{"
+    }
 
 
 def _number(cell: str) -> bool:

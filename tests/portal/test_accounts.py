@@ -143,3 +143,40 @@ def test_a_wrong_password_shows_an_error_and_does_not_log_in(alice):
     assert page.root.find("div", cls="error-summary").text == "The user name and password do not match. Try again."
     assert page.value("username") == "alice"
     assert browser.get(reverse("portal:dashboard")).status_code == 302
+
+
+def test_a_logged_in_firm_user_changes_their_password(alice):
+    browser = english_client()
+    assert log_in(browser, "alice", "pass").redirect_chain == [(reverse("portal:dashboard"), 302)]
+
+    response = browser.post(reverse("accounts:password_change"), {
+        "old_password": "pass", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True)
+
+    assert response.redirect_chain == [(reverse("portal:dashboard"), 302)]
+    assert browser.get(reverse("portal:dashboard")).status_code == 200  # still logged in after the change
+    assert log_in(english_client(), "alice", NEW_PASSWORD).redirect_chain == [(reverse("portal:dashboard"), 302)]
+    assert log_in(english_client(), "alice", "pass").redirect_chain == []
+
+
+def test_a_password_change_needs_the_old_password(alice):
+    browser = english_client()
+    log_in(browser, "alice", "pass")
+
+    response = browser.post(reverse("accounts:password_change"), {
+        "old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in Page(response).text
+    assert log_in(english_client(), "alice", "pass").redirect_chain == [(reverse("portal:dashboard"), 302)]
+
+
+def test_logging_out_ends_the_session(alice):
+    browser = english_client()
+    log_in(browser, "alice", "pass")
+    assert browser.get(reverse("portal:dashboard")).status_code == 200
+
+    response = browser.post(reverse("accounts:logout"), follow=True)
+
+    assert response.redirect_chain == [(reverse("accounts:login"), 302)]
+    dashboard = browser.get(reverse("portal:dashboard"))
+    assert dashboard.status_code == 302 and dashboard["Location"].startswith(reverse("accounts:login"))

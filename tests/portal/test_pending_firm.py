@@ -17,15 +17,20 @@ PENDING_NOTICE = ("Your firm is waiting for verification by the regulator. You c
 WAIT_WARNING = "Your firm is waiting for verification by the regulator; you can file once it is verified."
 
 
-@pytest.fixture
-def gulnara_client(db):
-    """A browser that has just registered Gamma Compute through the sign-up page (and is logged in)."""
-    client = english_client()
-    response = client.post(reverse("accounts:signup"), {
+def sign_up(client):
+    """Gulnara registers Gamma Compute through the sign-up page, following the redirect."""
+    return client.post(reverse("accounts:signup"), {
         "bin": BIN_C, "firm_name": "Gamma Compute LLP", "region": "almaty", "contact_person": "Gulnara Akhmetova",
         "email": "gulnara@gamma.test", "phone": "", "username": "gulnara", "password1": PASSWORD,
         "password2": PASSWORD,
     }, follow=True)
+
+
+@pytest.fixture
+def gulnara_client(db):
+    """A browser that has just registered Gamma Compute through the sign-up page (and is logged in)."""
+    client = english_client()
+    response = sign_up(client)
     assert response.redirect_chain == [(reverse("portal:dashboard"), 302)]
     return client
 
@@ -41,11 +46,7 @@ def gamma(gulnara_client) -> Firm:
 def test_signing_up_logs_in_to_a_dashboard_with_the_pending_notice(db):
     client = english_client()
 
-    response = client.post(reverse("accounts:signup"), {
-        "bin": BIN_C, "firm_name": "Gamma Compute LLP", "region": "almaty", "contact_person": "Gulnara Akhmetova",
-        "email": "gulnara@gamma.test", "phone": "", "username": "gulnara", "password1": PASSWORD,
-        "password2": PASSWORD,
-    }, follow=True)
+    response = sign_up(client)
 
     page = Page(response)
     firm = Firm.objects.get(bin=BIN_C)
