@@ -95,8 +95,14 @@ EMPTY = {
 
 def migrate(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url + BENCH_DB, "DEBUG": "0", "LOG_LEVEL": "WARNING"}
-    done = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit(f"manage.py migrate failed:\n{done.stdout}\n{done.stderr}")
 
@@ -125,11 +131,21 @@ def insert(conn: psycopg.Connection, table: str, columns: dict[str, str], source
 
 def load_people(conn, p) -> int:
     """Staff (the regulator, inspectors), one portal user per firm, one system account per grid operator."""
-    rows = insert(conn, "auth_user", {
-        "password": "'!'", "is_superuser": "false", "username": "u.username", "first_name": "u.first_name",
-        "last_name": "''", "email": "u.username || '@bench.example'", "is_staff": "u.is_staff", "is_active": "true",
-        "date_joined": "now()",
-    }, """
+    rows = insert(
+        conn,
+        "auth_user",
+        {
+            "password": "'!'",
+            "is_superuser": "false",
+            "username": "u.username",
+            "first_name": "u.first_name",
+            "last_name": "''",
+            "email": "u.username || '@bench.example'",
+            "is_staff": "u.is_staff",
+            "is_active": "true",
+            "date_joined": "now()",
+        },
+        """
         FROM (SELECT 'bench_regulator' AS username, 'Rita' AS first_name, true AS is_staff
               UNION ALL
               SELECT 'inspector' || lpad(i::text, 2, '0'), 'Inspector ' || i, true
@@ -138,54 +154,81 @@ def load_people(conn, p) -> int:
               SELECT 'firm' || lpad(i::text, 4, '0'), 'Firm user ' || i, false FROM generate_series(1, %(firms)s) i
               UNION ALL
               SELECT 'grid_' || r, 'Grid operator', false FROM unnest(%(regions)s::text[]) r) u
-    """, p)
+    """,
+        p,
+    )
     conn.execute("""
         INSERT INTO auth_user_groups (user_id, group_id)
         SELECT u.id, g.id FROM auth_user u
           JOIN auth_group g ON g.name = CASE WHEN u.username = 'bench_regulator' THEN 'regulators'
                                              WHEN starts_with(u.username, 'inspector') THEN 'inspectors' END
     """)
-    rows += insert(conn, "registry_person", {
-        "person_id": "'P-' || lpad(n::text, 5, '0')",
-        "full_name": "(%(surnames)s::text[])[1 + mod(n, 12)] || ' ' || (%(names)s::text[])[1 + mod(n / 12, 10)]"
-                     " || ' ' || (%(names)s::text[])[1 + mod(n / 120, 10)] || 'ovich'",
-        "iin": "CASE WHEN mod(n, 3) = 0 THEN '' ELSE (800000000000 + n)::text END",
-        "is_pep": "mod(n, 50) = 0",
-    }, "FROM generate_series(1, %(persons)s) n", p)
+    rows += insert(
+        conn,
+        "registry_person",
+        {
+            "person_id": "'P-' || lpad(n::text, 5, '0')",
+            "full_name": "(%(surnames)s::text[])[1 + mod(n, 12)] || ' ' || (%(names)s::text[])[1 + mod(n / 12, 10)]"
+            " || ' ' || (%(names)s::text[])[1 + mod(n / 120, 10)] || 'ovich'",
+            "iin": "CASE WHEN mod(n, 3) = 0 THEN '' ELSE (800000000000 + n)::text END",
+            "is_pep": "mod(n, 50) = 0",
+        },
+        "FROM generate_series(1, %(persons)s) n",
+        p,
+    )
     return rows
 
 
 def load_grid(conn, p) -> int:
-    return insert(conn, "registry_gridconnection", {
-        "meter_id": "'M-' || lpad(n::text, 7, '0')",
-        "operator": "'REC ' || region",
-        "consumer_name": "(%(surnames)s::text[])[1 + mod(n, 12)] || ' consumer ' || n",
-        "consumer_bin": "CASE WHEN mod(n, 3) = 0 THEN (700000000000 + n)::text ELSE '' END",
-        "region": "region",
-        "address": "'Street ' || mod(n, 500) || ', ' || mod(n, 97)",
-        "tariff": "(%(tariffs)s::text[])[1 + mod(n / 20, cardinality(%(tariffs)s::text[]))]",
-        "contracted_mw": "CASE WHEN mod(n, 4) = 0 THEN mod(n, 50) / 10.0 + 0.1 END",
-    }, """
+    return insert(
+        conn,
+        "registry_gridconnection",
+        {
+            "meter_id": "'M-' || lpad(n::text, 7, '0')",
+            "operator": "'REC ' || region",
+            "consumer_name": "(%(surnames)s::text[])[1 + mod(n, 12)] || ' consumer ' || n",
+            "consumer_bin": "CASE WHEN mod(n, 3) = 0 THEN (700000000000 + n)::text ELSE '' END",
+            "region": "region",
+            "address": "'Street ' || mod(n, 500) || ', ' || mod(n, 97)",
+            "tariff": "(%(tariffs)s::text[])[1 + mod(n / 20, cardinality(%(tariffs)s::text[]))]",
+            "contracted_mw": "CASE WHEN mod(n, 4) = 0 THEN mod(n, 50) / 10.0 + 0.1 END",
+        },
+        """
         FROM (SELECT n, (%(regions)s::text[])[1 + mod(n, cardinality(%(regions)s::text[]))] AS region
                 FROM generate_series(1, %(connections)s) n) s
-    """, p)
+    """,
+        p,
+    )
 
 
 def load_firms(conn, p) -> int:
-    rows = insert(conn, "registry_firm", {
-        "bin": "(100000000000 + n)::text",
-        "name": "(%(words)s::text[])[1 + mod(n, 12)] || ' ' || (%(words2)s::text[])[1 + mod(n / 12, 8)] || ' '"
-                " || n || ' LLP'",
-        "region": "(%(regions)s::text[])[1 + mod(n, cardinality(%(regions)s::text[]))]",
-        "address": "'Avenue ' || mod(n, 300)",
-        "email": "'office@firm' || n || '.kz'",
-        "origin": "CASE WHEN mod(n, 20) = 0 THEN 'unregistered' ELSE 'registered' END",
-        "created_at": "now() - make_interval(days => mod(n * 37, 1500))",
-        "updated_at": "now() - make_interval(days => mod(n * 37, 1500))",
-    }, "FROM generate_series(1, %(firms)s) n", p)
-    rows += insert(conn, "registry_ownership", {
-        "firm_id": "f.id", "person_id": "ps.id", "role": "o.role", "share_percent": "o.share",
-    }, """
+    rows = insert(
+        conn,
+        "registry_firm",
+        {
+            "bin": "(100000000000 + n)::text",
+            "name": "(%(words)s::text[])[1 + mod(n, 12)] || ' ' || (%(words2)s::text[])[1 + mod(n / 12, 8)] || ' '"
+            " || n || ' LLP'",
+            "region": "(%(regions)s::text[])[1 + mod(n, cardinality(%(regions)s::text[]))]",
+            "address": "'Avenue ' || mod(n, 300)",
+            "email": "'office@firm' || n || '.kz'",
+            "origin": "CASE WHEN mod(n, 20) = 0 THEN 'unregistered' ELSE 'registered' END",
+            "created_at": "now() - make_interval(days => mod(n * 37, 1500))",
+            "updated_at": "now() - make_interval(days => mod(n * 37, 1500))",
+        },
+        "FROM generate_series(1, %(firms)s) n",
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_ownership",
+        {
+            "firm_id": "f.id",
+            "person_id": "ps.id",
+            "role": "o.role",
+            "share_percent": "o.share",
+        },
+        """
         FROM (SELECT n AS firm_n, 1 + mod(n * 7, %(persons)s) AS person_n, 'beneficial_owner' AS role,
                      CASE WHEN mod(n, 2) = 0 THEN 51 ELSE 100 END AS share
                 FROM generate_series(1, %(firms)s) n
@@ -194,42 +237,66 @@ def load_firms(conn, p) -> int:
                 FROM generate_series(2, %(firms)s, 2) n) o
         JOIN registry_firm f ON f.bin = (100000000000 + o.firm_n)::text
         JOIN registry_person ps ON ps.person_id = 'P-' || lpad(o.person_n::text, 5, '0')
-    """, p)
-    rows += insert(conn, "registry_firmmembership", {"user_id": "u.id", "firm_id": "f.id"}, """
+    """,
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_firmmembership",
+        {"user_id": "u.id", "firm_id": "f.id"},
+        """
         FROM registry_firm f
         JOIN auth_user u ON u.username = 'firm' || lpad((f.bin::bigint - 100000000000)::text, 4, '0')
-    """, p)
-    rows += insert(conn, "registry_gridoperatoraccount",
-                   {"user_id": "u.id", "operator": "'REC ' || substr(u.username, 6)"},
-                   "FROM auth_user u WHERE starts_with(u.username, 'grid_')", p)
+    """,
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_gridoperatoraccount",
+        {"user_id": "u.id", "operator": "'REC ' || substr(u.username, 6)"},
+        "FROM auth_user u WHERE starts_with(u.username, 'grid_')",
+        p,
+    )
     return rows
 
 
 def load_facilities(conn, p) -> int:
-    rows = insert(conn, "registry_facility", {
-        "ref": "'FAC-' || lpad(n::text, 6, '0')",
-        "firm_id": "f.id",
-        "name": "'Data centre ' || n",
-        "region": "c.region",
-        "address": "c.address",
-        "latitude": "40 + mod(n, 1500) / 100.0",
-        "longitude": "50 + mod(n * 7, 3500) / 100.0",
-        "capacity_mw": "1.5 + mod(n, 40)",
-        "devices": "100 + mod(n, 40) * 250",
-        "created_at": "f.created_at",
-        "updated_at": "f.created_at",
-    }, """
+    rows = insert(
+        conn,
+        "registry_facility",
+        {
+            "ref": "'FAC-' || lpad(n::text, 6, '0')",
+            "firm_id": "f.id",
+            "name": "'Data centre ' || n",
+            "region": "c.region",
+            "address": "c.address",
+            "latitude": "40 + mod(n, 1500) / 100.0",
+            "longitude": "50 + mod(n * 7, 3500) / 100.0",
+            "capacity_mw": "1.5 + mod(n, 40)",
+            "devices": "100 + mod(n, 40) * 250",
+            "created_at": "f.created_at",
+            "updated_at": "f.created_at",
+        },
+        """
         FROM generate_series(1, %(facilities)s) n
         JOIN registry_firm f ON f.bin = (100000000000 + 1 + mod(n - 1, %(firms)s))::text
         JOIN registry_gridconnection c ON c.meter_id = 'M-' || lpad(n::text, 7, '0')
-    """, p)
-    rows += insert(conn, "registry_facilityconnection", {"facility_id": "f.id", "connection_id": "c.id"}, """
+    """,
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_facilityconnection",
+        {"facility_id": "f.id", "connection_id": "c.id"},
+        """
         FROM (SELECT n AS facility_n, n AS connection_n FROM generate_series(1, %(facilities)s) n
               UNION ALL
               SELECT n, %(facilities)s + n / 2 FROM generate_series(2, %(facilities)s, 2) n) fc
         JOIN registry_facility f ON f.ref = 'FAC-' || lpad(fc.facility_n::text, 6, '0')
         JOIN registry_gridconnection c ON c.meter_id = 'M-' || lpad(fc.connection_n::text, 7, '0')
-    """, p)
+    """,
+        p,
+    )
     return rows
 
 
@@ -242,7 +309,8 @@ def load_licences(conn, p) -> int:
     suspended licences hold their facility, so no facility has two live ones.
     """
     conn.execute("DROP TABLE IF EXISTS bench_licence")
-    conn.execute("""
+    conn.execute(
+        """
         CREATE TEMP TABLE bench_licence AS
         SELECT nextval(pg_get_serial_sequence('registry_licence', 'id')) AS id, s.*,
                CASE WHEN s.kind IN ('applied', 'under_review', 'rejected') THEN NULL
@@ -258,32 +326,48 @@ def load_licences(conn, p) -> int:
                 SELECT f.id, f.firm_id, f.capacity_mw, substr(f.ref, 5)::int, 'historic'
                   FROM registry_facility f WHERE mod(substr(f.ref, 5)::int, 5) = 0) s
          WHERE s.kind IS NOT NULL
-    """, p)
-    rows = insert(conn, "registry_licence", {
-        "id": "l.id",
-        "number": "CASE WHEN l.valid_from IS NOT NULL THEN 'KZ-DM-' || to_char(l.valid_from, 'YYYY') || '-'"
-                  " || lpad(l.n::text, 5, '0') || CASE WHEN l.kind = 'historic' THEN '-H' ELSE '' END END",
-        "firm_id": "l.firm_id",
-        "capacity_mw": "CASE WHEN mod(l.n, 7) = 0 THEN l.capacity_mw * 0.8 ELSE l.capacity_mw END",
-        "subtype": "CASE WHEN mod(l.n, 4) = 0 THEN 'II' ELSE 'I' END",
-        "valid_from": "l.valid_from",
-        "valid_until": "l.valid_from + interval '3 years' - interval '1 day'",
-        "status": "CASE l.kind WHEN 'lapsed' THEN 'active' WHEN 'historic' THEN 'expired' ELSE l.kind END",
-        "status_reason": "CASE WHEN l.kind IN ('suspended', 'revoked', 'rejected') THEN 'Bench decision' ELSE '' END",
-        "suspended_until": "CASE WHEN l.kind = 'suspended' THEN %(today)s::date + 30 + mod(l.n, 60) END",
-        "created_at": "coalesce(l.valid_from - 30, %(today)s::date - mod(l.n, 200))::timestamptz",
-        "updated_at": "coalesce(l.valid_from - 30, %(today)s::date - mod(l.n, 200))::timestamptz",
-    }, "FROM bench_licence l", p)
+    """,
+        p,
+    )
+    rows = insert(
+        conn,
+        "registry_licence",
+        {
+            "id": "l.id",
+            "number": "CASE WHEN l.valid_from IS NOT NULL THEN 'KZ-DM-' || to_char(l.valid_from, 'YYYY') || '-'"
+            " || lpad(l.n::text, 5, '0') || CASE WHEN l.kind = 'historic' THEN '-H' ELSE '' END END",
+            "firm_id": "l.firm_id",
+            "capacity_mw": "CASE WHEN mod(l.n, 7) = 0 THEN l.capacity_mw * 0.8 ELSE l.capacity_mw END",
+            "subtype": "CASE WHEN mod(l.n, 4) = 0 THEN 'II' ELSE 'I' END",
+            "valid_from": "l.valid_from",
+            "valid_until": "l.valid_from + interval '3 years' - interval '1 day'",
+            "status": "CASE l.kind WHEN 'lapsed' THEN 'active' WHEN 'historic' THEN 'expired' ELSE l.kind END",
+            "status_reason": (
+                "CASE WHEN l.kind IN ('suspended', 'revoked', 'rejected') THEN 'Bench decision' ELSE '' END"
+            ),
+            "suspended_until": "CASE WHEN l.kind = 'suspended' THEN %(today)s::date + 30 + mod(l.n, 60) END",
+            "created_at": "coalesce(l.valid_from - 30, %(today)s::date - mod(l.n, 200))::timestamptz",
+            "updated_at": "coalesce(l.valid_from - 30, %(today)s::date - mod(l.n, 200))::timestamptz",
+        },
+        "FROM bench_licence l",
+        p,
+    )
     # The coverage trigger copies the licence's period and whether it holds the facility.
-    rows += insert(conn, "registry_licencecoverage",
-                   {"licence_id": "id", "facility_id": "facility_id", "holds": "false"}, "FROM bench_licence", p)
+    rows += insert(
+        conn,
+        "registry_licencecoverage",
+        {"licence_id": "id", "facility_id": "facility_id", "holds": "false"},
+        "FROM bench_licence",
+        p,
+    )
     return rows
 
 
 def load_flags(conn, p) -> int:
     """50,000 flags: each rule on its own kind of subject, statuses and created times spread by a hash."""
     conn.execute("DROP TABLE IF EXISTS bench_flag")
-    conn.execute("""
+    conn.execute(
+        """
         CREATE TEMP TABLE bench_flag AS
         SELECT row_number() OVER () AS k, s.* FROM (
             SELECT 'UNLICENSED_MINING' AS rule, 'connection' AS subject_type, c.meter_id AS subject_ref,
@@ -312,7 +396,9 @@ def load_flags(conn, p) -> int:
             UNION ALL
             SELECT 'RELATED_PARTY', 'firm', f.bin, NULL, NULL, NULL, f.id, NULL, NULL FROM registry_firm f
         ) s
-    """, p)
+    """,
+        p,
+    )
     conn.execute("""
         ALTER TABLE bench_flag ADD COLUMN h1 bigint, ADD COLUMN h2 bigint, ADD COLUMN h3 bigint;
         UPDATE bench_flag SET h1 = hashint4(k::int * 3)::bigint + 2147483648,
@@ -320,24 +406,27 @@ def load_flags(conn, p) -> int:
                               h3 = hashint4(k::int * 3 + 2)::bigint + 2147483648
     """)
     created = "now() - make_interval(mins => mod(b.h3, 90 * 24 * 60)::int)"
-    return insert(conn, "registry_flag", {
-        "rule": "s.rule",
-        "severity": """CASE s.rule WHEN 'UNLICENSED_MINING'
+    return insert(
+        conn,
+        "registry_flag",
+        {
+            "rule": "s.rule",
+            "severity": """CASE s.rule WHEN 'UNLICENSED_MINING'
                                         THEN CASE WHEN mod(s.h1, 3) = 0 THEN 'high' ELSE 'medium' END
                                    WHEN 'NO_VALID_LICENCE' THEN 'high'
                                    WHEN 'OVER_CAPACITY' THEN CASE WHEN mod(s.h1, 2) = 0 THEN 'high' ELSE 'medium' END
                                    WHEN 'UNDER_DECLARED' THEN 'medium' ELSE 'low' END""",
-        "status": "s.status",
-        "subject_type": "s.subject_type",
-        "subject_ref": "s.subject_ref",
-        "connection_id": "s.connection_id",
-        "facility_id": "s.facility_id",
-        "licence_id": "s.licence_id",
-        "firm_id": "s.firm_id",
-        "month": "s.month",
-        "window_start": "coalesce(s.month::timestamptz, date_trunc('day', s.created_at) - interval '30 days')",
-        "window_end": "coalesce((s.month + interval '1 month')::timestamptz, date_trunc('day', s.created_at))",
-        "evidence": """CASE WHEN s.month IS NOT NULL THEN jsonb_build_object(
+            "status": "s.status",
+            "subject_type": "s.subject_type",
+            "subject_ref": "s.subject_ref",
+            "connection_id": "s.connection_id",
+            "facility_id": "s.facility_id",
+            "licence_id": "s.licence_id",
+            "firm_id": "s.firm_id",
+            "month": "s.month",
+            "window_start": "coalesce(s.month::timestamptz, date_trunc('day', s.created_at) - interval '30 days')",
+            "window_end": "coalesce((s.month + interval '1 month')::timestamptz, date_trunc('day', s.created_at))",
+            "evidence": """CASE WHEN s.month IS NOT NULL THEN jsonb_build_object(
                                'month', to_char(s.month, 'YYYY-MM'), 'declared_mwh', 800 + mod(s.h1, 900),
                                'metered_mwh', 1800 + mod(s.h2, 900), 'declared_to_metered', 0.5)
                             WHEN s.rule = 'RELATED_PARTY' THEN jsonb_build_object('shared_owners', jsonb_build_array(
@@ -348,25 +437,29 @@ def load_flags(conn, p) -> int:
                                'avg_mw', 0.4 + mod(s.h1, 3000) / 1000.0, 'peak_mw', 0.5 + mod(s.h1, 3000) / 1000.0,
                                'coverage', 0.98, 'load_factor', 0.93, 'energy_mwh', 300 + mod(s.h2, 2000),
                                'hours_with_readings', 706, 'window_hours', 720, 'tariff', s.tariff) END""",
-        "assigned_to_id": "CASE WHEN s.status IN ('under_inspection', 'confirmed') THEN a.id END",
-        "decision_reason": "CASE WHEN s.status IN ('confirmed', 'dismissed') THEN 'Bench decision' ELSE '' END",
-        "decided_at": "CASE WHEN s.status IN ('confirmed', 'dismissed')"
-                      " THEN least(now(), s.created_at + interval '2 days') END",
-        "created_at": "s.created_at",
-        "updated_at": "s.created_at",
-    }, f"""
+            "assigned_to_id": "CASE WHEN s.status IN ('under_inspection', 'confirmed') THEN a.id END",
+            "decision_reason": "CASE WHEN s.status IN ('confirmed', 'dismissed') THEN 'Bench decision' ELSE '' END",
+            "decided_at": "CASE WHEN s.status IN ('confirmed', 'dismissed')"
+            " THEN least(now(), s.created_at + interval '2 days') END",
+            "created_at": "s.created_at",
+            "updated_at": "s.created_at",
+        },
+        f"""
         FROM (SELECT b.*, {created} AS created_at,
                      (ARRAY['open', 'open', 'open', 'under_inspection', 'confirmed', 'dismissed', 'dismissed',
                             'dismissed', 'dismissed', 'dismissed'])[1 + mod(b.h2, 10)] AS status
                 FROM bench_flag b) s
         JOIN auth_user a ON a.username = 'inspector' || lpad((1 + mod(s.k, %(inspectors)s))::text, 2, '0')
-    """, p)
+    """,
+        p,
+    )
 
 
 def load_oversight(conn, p) -> int:
     """Inspections of flagged sites (illegal where the flag was confirmed) and the enforcement that followed."""
     conn.execute("DROP TABLE IF EXISTS bench_inspection")
-    conn.execute("""
+    conn.execute(
+        """
         CREATE TEMP TABLE bench_inspection AS
         SELECT nextval(pg_get_serial_sequence('registry_inspection', 'id')) AS id,
                row_number() OVER (ORDER BY fl.id) AS k,
@@ -375,30 +468,59 @@ def load_oversight(conn, p) -> int:
           FROM registry_flag fl
          WHERE fl.rule IN ('UNLICENSED_MINING', 'NO_VALID_LICENCE') AND fl.status IN ('under_inspection', 'confirmed')
          ORDER BY fl.id LIMIT %(inspections)s
-    """, p)
-    rows = insert(conn, "registry_inspection", {
-        "id": "i.id", "facility_id": "i.facility_id", "connection_id": "i.connection_id", "firm_id": "i.firm_id",
-        "flag_id": "i.flag_id", "date": "i.date", "findings": "'Bench visit ' || i.k",
-        "devices_found": "CASE WHEN i.status = 'confirmed' THEN 40 + mod(i.k * 13, 900) END",
-        "outcome": "CASE WHEN i.status = 'confirmed' THEN 'illegal_operation'"
-                   " ELSE (ARRAY['', 'compliant', 'violations'])[1 + mod(i.k, 3)] END",
-        "created_at": "i.date::timestamptz",
-    }, "FROM bench_inspection i", p)
-    rows += insert(conn, "registry_inspection_inspectors", {"inspection_id": "i.id", "user_id": "u.id"}, """
+    """,
+        p,
+    )
+    rows = insert(
+        conn,
+        "registry_inspection",
+        {
+            "id": "i.id",
+            "facility_id": "i.facility_id",
+            "connection_id": "i.connection_id",
+            "firm_id": "i.firm_id",
+            "flag_id": "i.flag_id",
+            "date": "i.date",
+            "findings": "'Bench visit ' || i.k",
+            "devices_found": "CASE WHEN i.status = 'confirmed' THEN 40 + mod(i.k * 13, 900) END",
+            "outcome": "CASE WHEN i.status = 'confirmed' THEN 'illegal_operation'"
+            " ELSE (ARRAY['', 'compliant', 'violations'])[1 + mod(i.k, 3)] END",
+            "created_at": "i.date::timestamptz",
+        },
+        "FROM bench_inspection i",
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_inspection_inspectors",
+        {"inspection_id": "i.id", "user_id": "u.id"},
+        """
         FROM bench_inspection i
         JOIN auth_user u ON u.username = 'inspector' || lpad((1 + mod(i.k, %(inspectors)s))::text, 2, '0')
-    """, p)
+    """,
+        p,
+    )
     # Operators found at a bare connection are registered as unregistered firms (every 20th firm is one).
-    rows += insert(conn, "registry_enforcementaction", {
-        "action": "a.action", "firm_id": "coalesce(i.firm_id, u.id)", "facility_id": "i.facility_id",
-        "connection_id": "i.connection_id", "inspection_id": "i.id", "licence_id": "NULL",
-        "region": "coalesce(f.region, c.region)", "date": "least(i.date + 5, %(today)s::date)",
-        "devices": "CASE WHEN a.action = 'equipment_confiscated' THEN 50 + mod(i.k * 7, 500) END",
-        "value_usd": "CASE WHEN a.action = 'equipment_confiscated' THEN (50 + mod(i.k * 7, 500)) * 2500 END",
-        "case_number": "CASE WHEN a.action = 'criminal_case' THEN 'CC-' || lpad(i.k::text, 6, '0') ELSE '' END",
-        "fine_kzt": "CASE WHEN a.action = 'fine' THEN 1000000 + mod(i.k, 50) * 100000 END",
-        "notes": "''", "created_at": "least(i.date + 5, %(today)s::date)::timestamptz",
-    }, """
+    rows += insert(
+        conn,
+        "registry_enforcementaction",
+        {
+            "action": "a.action",
+            "firm_id": "coalesce(i.firm_id, u.id)",
+            "facility_id": "i.facility_id",
+            "connection_id": "i.connection_id",
+            "inspection_id": "i.id",
+            "licence_id": "NULL",
+            "region": "coalesce(f.region, c.region)",
+            "date": "least(i.date + 5, %(today)s::date)",
+            "devices": "CASE WHEN a.action = 'equipment_confiscated' THEN 50 + mod(i.k * 7, 500) END",
+            "value_usd": "CASE WHEN a.action = 'equipment_confiscated' THEN (50 + mod(i.k * 7, 500)) * 2500 END",
+            "case_number": "CASE WHEN a.action = 'criminal_case' THEN 'CC-' || lpad(i.k::text, 6, '0') ELSE '' END",
+            "fine_kzt": "CASE WHEN a.action = 'fine' THEN 1000000 + mod(i.k, 50) * 100000 END",
+            "notes": "''",
+            "created_at": "least(i.date + 5, %(today)s::date)::timestamptz",
+        },
+        """
         FROM bench_inspection i
         CROSS JOIN LATERAL (SELECT (ARRAY['operation_cancelled', 'voluntary_closure', 'equipment_confiscated',
                                           'criminal_case', 'fine'])[1 + mod(i.k, 5)] AS action) a
@@ -406,71 +528,127 @@ def load_oversight(conn, p) -> int:
         LEFT JOIN registry_gridconnection c ON c.id = i.connection_id
         JOIN registry_firm u ON u.bin = (100000000000 + 20 * (1 + mod(i.k, %(firms)s / 20)))::text
         WHERE i.status = 'confirmed'
-    """, p)
-    rows += insert(conn, "registry_enforcementaction", {
-        "action": "CASE l.kind WHEN 'suspended' THEN 'licence_suspended' ELSE 'licence_revoked' END",
-        "firm_id": "l.firm_id", "facility_id": "l.facility_id", "licence_id": "l.id", "region": "f.region",
-        "date": "%(today)s::date - mod(l.n, 300)", "case_number": "''", "notes": "'Bench decision'",
-        "created_at": "(%(today)s::date - mod(l.n, 300))::timestamptz",
-    }, """
+    """,
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_enforcementaction",
+        {
+            "action": "CASE l.kind WHEN 'suspended' THEN 'licence_suspended' ELSE 'licence_revoked' END",
+            "firm_id": "l.firm_id",
+            "facility_id": "l.facility_id",
+            "licence_id": "l.id",
+            "region": "f.region",
+            "date": "%(today)s::date - mod(l.n, 300)",
+            "case_number": "''",
+            "notes": "'Bench decision'",
+            "created_at": "(%(today)s::date - mod(l.n, 300))::timestamptz",
+        },
+        """
         FROM bench_licence l JOIN registry_facility f ON f.id = l.facility_id WHERE l.kind IN ('suspended', 'revoked')
-    """, p)
+    """,
+        p,
+    )
     return rows
 
 
 def load_filings(conn, p) -> int:
     """Six months of declarations for licensed facilities; imports, corrections, exports and detection runs."""
-    rows = insert(conn, "registry_powerdeclaration", {
-        "facility_id": "l.facility_id",
-        "month": "(date_trunc('month', %(today)s::date) - make_interval(months => m))::date",
-        "consumed_mwh": "l.capacity_mw * 24 * 30 * 0.8",
-        "peak_mw": "l.capacity_mw * 0.95",
-        "devices": "100 + mod(l.n, 40) * 250",
-        "power_source": "CASE WHEN mod(l.n, 10) = 0 THEN 'own_generation' ELSE 'grid_exchange' END",
-        "is_current": "true",
-        "filed_at": "least(now(), date_trunc('month', %(today)s::date) - make_interval(months => m - 1, days => -10))",
-        "filed_by_id": "u.id",
-    }, """
+    rows = insert(
+        conn,
+        "registry_powerdeclaration",
+        {
+            "facility_id": "l.facility_id",
+            "month": "(date_trunc('month', %(today)s::date) - make_interval(months => m))::date",
+            "consumed_mwh": "l.capacity_mw * 24 * 30 * 0.8",
+            "peak_mw": "l.capacity_mw * 0.95",
+            "devices": "100 + mod(l.n, 40) * 250",
+            "power_source": "CASE WHEN mod(l.n, 10) = 0 THEN 'own_generation' ELSE 'grid_exchange' END",
+            "is_current": "true",
+            "filed_at": (
+                "least(now(), date_trunc('month', %(today)s::date) - make_interval(months => m - 1, days => -10))"
+            ),
+            "filed_by_id": "u.id",
+        },
+        """
         FROM bench_licence l CROSS JOIN generate_series(1, 6) m
         JOIN registry_firmmembership fm ON fm.firm_id = l.firm_id JOIN auth_user u ON u.id = fm.user_id
         WHERE l.kind = 'active'
-    """, p)
-    rows += insert(conn, "registry_readingimport", {
-        "source": "'grid-feed-' || to_char(%(today)s::date - d, 'YYYY-MM-DD') || '.csv'",
-        "status": "CASE WHEN mod(d, 10) = 3 THEN 'rejected' ELSE 'succeeded' END",
-        "rows": "336000", "inserted": "CASE WHEN mod(d, 10) = 3 THEN 0 ELSE 335000 END", "unchanged": "900",
-        "corrected": "CASE WHEN mod(d, 10) = 3 THEN 0 ELSE 100 END", "errors": "'[]'::jsonb",
-        "started_at": "(%(today)s::date - d)::timestamptz + interval '1 hour'",
-        "finished_at": "(%(today)s::date - d)::timestamptz + interval '1 hour 2 minutes'",
-    }, "FROM generate_series(1, %(days)s) d", p)
-    rows += insert(conn, "registry_readingcorrection", {
-        "reading_import_id": "ri.id", "connection_id": "c.id",
-        "period_start": "%(end)s::timestamptz - make_interval(hours => 1 + mod(k * 13, 24 * %(days)s))",
-        "old_kwh": "1.5", "new_kwh": "2.5",
-    }, """
+    """,
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_readingimport",
+        {
+            "source": "'grid-feed-' || to_char(%(today)s::date - d, 'YYYY-MM-DD') || '.csv'",
+            "status": "CASE WHEN mod(d, 10) = 3 THEN 'rejected' ELSE 'succeeded' END",
+            "rows": "336000",
+            "inserted": "CASE WHEN mod(d, 10) = 3 THEN 0 ELSE 335000 END",
+            "unchanged": "900",
+            "corrected": "CASE WHEN mod(d, 10) = 3 THEN 0 ELSE 100 END",
+            "errors": "'[]'::jsonb",
+            "started_at": "(%(today)s::date - d)::timestamptz + interval '1 hour'",
+            "finished_at": "(%(today)s::date - d)::timestamptz + interval '1 hour 2 minutes'",
+        },
+        "FROM generate_series(1, %(days)s) d",
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_readingcorrection",
+        {
+            "reading_import_id": "ri.id",
+            "connection_id": "c.id",
+            "period_start": "%(end)s::timestamptz - make_interval(hours => 1 + mod(k * 13, 24 * %(days)s))",
+            "old_kwh": "1.5",
+            "new_kwh": "2.5",
+        },
+        """
         FROM generate_series(1, 2000) k
         JOIN registry_gridconnection c
           ON c.meter_id = 'M-' || lpad((%(every)s * (1 + mod(k * 37, %(last)s / %(every)s)))::text, 7, '0')
         JOIN registry_readingimport ri
           ON ri.source = 'grid-feed-' || to_char(%(today)s::date - 1 - mod(k, %(days)s), 'YYYY-MM-DD') || '.csv'
-    """, p)
-    rows += insert(conn, "registry_exportlog", {
-        "user_id": "u.id", "actor": "u.username",
-        "dataset": "(ARRAY['flags', 'facilities', 'licences', 'connections', 'readings'])[1 + mod(k, 5)]",
-        "filters": "jsonb_build_object('region', 'pavlodar')", "row_count": "1000 * k",
-        "started_at": "now() - make_interval(hours => k * 7)",
-    }, "FROM generate_series(1, 200) k JOIN auth_user u ON u.username = 'bench_regulator'", p)
-    rows += insert(conn, "registry_detectionrun", {
-        "as_of": "(%(today)s::date - d)::timestamptz", "window_days": "30", "status": "'succeeded'",
-        "trigger": "'schedule'",
-        "counts": """jsonb_build_object('UNLICENSED_MINING', jsonb_build_object('new', mod(d * 7, 40), 'updated', 200),
+    """,
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_exportlog",
+        {
+            "user_id": "u.id",
+            "actor": "u.username",
+            "dataset": "(ARRAY['flags', 'facilities', 'licences', 'connections', 'readings'])[1 + mod(k, 5)]",
+            "filters": "jsonb_build_object('region', 'pavlodar')",
+            "row_count": "1000 * k",
+            "started_at": "now() - make_interval(hours => k * 7)",
+        },
+        "FROM generate_series(1, 200) k JOIN auth_user u ON u.username = 'bench_regulator'",
+        p,
+    )
+    rows += insert(
+        conn,
+        "registry_detectionrun",
+        {
+            "as_of": "(%(today)s::date - d)::timestamptz",
+            "window_days": "30",
+            "status": "'succeeded'",
+            "trigger": "'schedule'",
+            "counts": """jsonb_build_object(
+                'UNLICENSED_MINING', jsonb_build_object('new', mod(d * 7, 40), 'updated', 200),
                                         'NO_VALID_LICENCE', jsonb_build_object('new', mod(d, 9), 'updated', 60))""",
-        "thresholds": "'{}'::jsonb", "error": "''",
-        "created_at": "(%(today)s::date - d)::timestamptz + interval '2 hours'",
-        "started_at": "(%(today)s::date - d)::timestamptz + interval '2 hours'",
-        "finished_at": "(%(today)s::date - d)::timestamptz + interval '2 hours 40 seconds'",
-        "duration_ms": "40000",
-    }, "FROM generate_series(0, 89) d", p)
+            "thresholds": "'{}'::jsonb",
+            "error": "''",
+            "created_at": "(%(today)s::date - d)::timestamptz + interval '2 hours'",
+            "started_at": "(%(today)s::date - d)::timestamptz + interval '2 hours'",
+            "finished_at": "(%(today)s::date - d)::timestamptz + interval '2 hours 40 seconds'",
+            "duration_ms": "40000",
+        },
+        "FROM generate_series(0, 89) d",
+        p,
+    )
     return rows
 
 
@@ -479,7 +657,8 @@ def load_readings(conn, p) -> int:
 
     Rows arrive ordered by (connection, hour), so the primary key grows at its right edge.
     """
-    return conn.execute("""
+    return conn.execute(
+        """
         INSERT INTO registry_meterreading (connection_id, period_start, kwh)
         SELECT c.id, %(start)s::timestamptz + make_interval(hours => h.i),
                CASE WHEN c.n <= 15000 THEN 800 + mod(c.n, 1200) + mod(h.i * 7 + c.n, 9)
@@ -489,7 +668,9 @@ def load_readings(conn, p) -> int:
                  WHERE mod(substr(meter_id, 3)::int, %(every)s) = 0 AND substr(meter_id, 3)::int <= %(last)s) c
          CROSS JOIN generate_series(0, 24 * %(days)s - 1) AS h(i)
          ORDER BY c.id, h.i
-    """, p).rowcount
+    """,
+        p,
+    ).rowcount
 
 
 STEPS = [
@@ -535,11 +716,35 @@ def load(url: str) -> list[tuple[str, float, int]]:
         "under_declared": UNDER_DECLARED_FACILITIES,
         "missing": MISSING_DECLARATION_FACILITIES,
         "inspections": INSPECTIONS,
-        "surnames": ["Abenov", "Bekov", "Dzhaksybekov", "Ermekov", "Ivanov", "Kairatov", "Li", "Musin", "Nurlanov",
-                     "Omarov", "Petrov", "Sadykov"],
+        "surnames": [
+            "Abenov",
+            "Bekov",
+            "Dzhaksybekov",
+            "Ermekov",
+            "Ivanov",
+            "Kairatov",
+            "Li",
+            "Musin",
+            "Nurlanov",
+            "Omarov",
+            "Petrov",
+            "Sadykov",
+        ],
         "names": ["Aidar", "Arman", "Asel", "Bolat", "Dana", "Erlan", "Madi", "Nurlan", "Saule", "Timur"],
-        "words": ["Altyn", "Baiterek", "Irtysh", "Kok", "Nomad", "Qazaq", "Sary", "Steppe", "Tengri", "Ulan", "Zhel",
-                  "Aral"],
+        "words": [
+            "Altyn",
+            "Baiterek",
+            "Irtysh",
+            "Kok",
+            "Nomad",
+            "Qazaq",
+            "Sary",
+            "Steppe",
+            "Tengri",
+            "Ulan",
+            "Zhel",
+            "Aral",
+        ],
         "words2": ["Mining", "Hash", "Compute", "Data", "Energy", "Digital", "Power", "Blockchain"],
     }
     steps = []
@@ -587,10 +792,13 @@ def targets(url: str) -> dict[str, int]:
 def table_sizes(url: str) -> list[tuple[str, int, int]]:
     """(table, rows, bytes with indexes) of every registry table holding rows, biggest first."""
     with psycopg.connect(url + BENCH_DB) as conn:
-        tables = [row[0] for row in conn.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
-            " AND (starts_with(relname, 'registry_') OR relname = 'auth_user') AND NOT relname LIKE '%event'"
-        )]
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+                " AND (starts_with(relname, 'registry_') OR relname = 'auth_user') AND NOT relname LIKE '%event'"
+            )
+        ]
         sizes = []
         for table in tables:
             rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -606,14 +814,24 @@ def table_sizes(url: str) -> list[tuple[str, int, int]]:
 
 def measure_pages(url: str, chosen: dict[str, int], repeat: int, only: str) -> list[dict]:
     env = {
-        **os.environ, "DATABASE_URL": url + BENCH_DB, "ALLOWED_HOSTS": "testserver", "DEBUG": "0",
+        **os.environ,
+        "DATABASE_URL": url + BENCH_DB,
+        "ALLOWED_HOSTS": "testserver",
+        "DEBUG": "0",
         "LOG_LEVEL": "ERROR",
     }
     env.pop("REDIS_URL", None)
     done = subprocess.run(
-        [sys.executable, str(MEASURE), json.dumps({"targets": chosen, "repeat": repeat, "only": only,
-                                                   "limit_ms": LIMIT_MS})],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=False,
+        [
+            sys.executable,
+            str(MEASURE),
+            json.dumps({"targets": chosen, "repeat": repeat, "only": only, "limit_ms": LIMIT_MS}),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"measuring the pages failed (exit {done.returncode}); its error is above")
@@ -643,11 +861,16 @@ def report(pages: list[dict], steps: list, sizes: list, migrate_s: float) -> Non
         print()
     print("Table sizes")
     for table, rows, size in sizes:
-        print(f"  {table:<40} {rows:>12,} rows {size / 2**20:>9,.0f} MB" if rows else
-              f"  {table:<40} {'':>17} {size / 2**20:>9,.0f} MB")
+        print(
+            f"  {table:<40} {rows:>12,} rows {size / 2**20:>9,.0f} MB"
+            if rows
+            else f"  {table:<40} {'':>17} {size / 2**20:>9,.0f} MB"
+        )
     print()
-    print(f"Admin pages as a regulator: server time in ms, median of {pages[0]['repeat'] if pages else 0} after a "
-          "warm-up; SQL ms and slowest q: the warm-up's queries; <select>: most options in one")
+    print(
+        f"Admin pages as a regulator: server time in ms, median of {pages[0]['repeat'] if pages else 0} after a "
+        "warm-up; SQL ms and slowest q: the warm-up's queries; <select>: most options in one"
+    )
     print()
     header = f"{'page':<52} {'status':>6} {'ms':>8} {'queries':>7} {'SQL ms':>8} {'slowest q':>9} {'<select>':>8}  flag"
     print(header)
@@ -674,8 +897,10 @@ def report(pages: list[dict], steps: list, sizes: list, migrate_s: float) -> Non
         with PLANS.open("w") as out:
             for page in plans:
                 out.write(f"=== {page['name']}  {page['url']}\n")
-                out.write(f"page {page['median_ms']:.0f} ms, {page['queries']} queries; slowest query "
-                          f"{page['slowest_ms']:.0f} ms:\n\n{page['slowest_sql']}\n\n{page['plan']}\n\n")
+                out.write(
+                    f"page {page['median_ms']:.0f} ms, {page['queries']} queries; slowest query "
+                    f"{page['slowest_ms']:.0f} ms:\n\n{page['slowest_sql']}\n\n{page['plan']}\n\n"
+                )
         print(f"plans of the slowest query of each slow page: {PLANS.relative_to(ROOT)}")
 
 

@@ -29,6 +29,8 @@ CONNECTIONS = 7_000
 DAYS = 30
 END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 START = END - dt.timedelta(days=DAYS)
+
+
 def load(url: str) -> None:
     with psycopg.connect(url + "postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
@@ -36,7 +38,8 @@ def load(url: str) -> None:
     run_manage(url, "migrate", "--noinput", "-v0")
     with psycopg.connect(url + BENCH_DB, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO registry_gridconnection (meter_id, operator, consumer_name, consumer_bin, region, address, tariff)"
+            "INSERT INTO registry_gridconnection"
+            " (meter_id, operator, consumer_name, consumer_bin, region, address, tariff)"
             " SELECT 'E-' || lpad(i::text, 6, '0'), 'Bench REC', '', '', 'pavlodar', '', 'industrial'"
             " FROM generate_series(1, %s) AS i",
             [CONNECTIONS],
@@ -63,8 +66,10 @@ def bare_copy(url: str, date_from, date_to, meter: str | None) -> float:
     where, params = ["TRUE"], []
     if date_from:
         where.append("r.period_start >= %s AND r.period_start < %s")
-        params += [dt.datetime.combine(date_from, dt.time(), dt.UTC),
-                   dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC)]
+        params += [
+            dt.datetime.combine(date_from, dt.time(), dt.UTC),
+            dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC),
+        ]
     if meter:
         where.append("c.meter_id = %s")
         params.append(meter)
@@ -96,7 +101,10 @@ def main() -> None:
     print()
     print("Readings export against PostgreSQL COPY (2 cores; whole command, Django start-up included)")
     print()
-    header = f"{'case':>10} {'rows':>10} {'COPY':>8} {'export':>8} {'export/COPY':>12} {'export rows/s':>14} {'export RSS':>11}"
+    header = (
+        f"{'case':>10} {'rows':>10} {'COPY':>8} {'export':>8} {'export/COPY':>12}"
+        f" {'export rows/s':>14} {'export RSS':>11}"
+    )
     print(header)
     print("-" * len(header))
     for label, exported, copy_s in rows_out:

@@ -123,11 +123,22 @@ class PrivatePostgres:
         return subprocess.run([*self.as_user, *args], capture_output=True, text=True, check=check)
 
     def init(self) -> None:
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8")
+        self._run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n"
-                       "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\n")
+            conf.write(
+                f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.dir}'\n"
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\n"
+            )
         self.pg_ctl("start")
 
     def pg_ctl(self, action: str, *options: str) -> float:
@@ -156,8 +167,21 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = spawn(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         assert wait_for(self.ping, 10), "redis-server did not start"
 
@@ -175,10 +199,17 @@ class PrivateRedis:
 
 def environment(database_url: str, redis_url: str = "", **extra) -> dict:
     env = {
-        **os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "DEBUG": "0", "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": "faults-bench-only", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend", "PYTHONUNBUFFERED": "1",
-        "LANGUAGE_CODE": "en", **extra,
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": "faults-bench-only",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "PYTHONUNBUFFERED": "1",
+        "LANGUAGE_CODE": "en",
+        **extra,
     }
     env.pop("DEPLOYMENT", None)
     if not redis_url:
@@ -196,13 +227,27 @@ def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedPro
 class Worker:
     """A `celery worker` process (prefork, one pool process) on a queue, with a visibility timeout of our choice."""
 
-    def __init__(self, env: dict, log: Path, *, queue: str = "celery", visibility_timeout: int | None = None,
-                 beat: bool = False):
+    def __init__(
+        self, env: dict, log: Path, *, queue: str = "celery", visibility_timeout: int | None = None, beat: bool = False
+    ):
         # A short visibility timeout, and a sweep for abandoned messages every 10 s instead of every 100 s.
-        options = (f"{{**app.conf.broker_transport_options, 'visibility_timeout': {visibility_timeout}, "
-                   "'unacked_restore_throttle': 1}")
-        argv = ["worker", "-Q", queue, "-c", "1", "--pool", "prefork", "-l", "INFO",
-                "-n", f"faults-{time.monotonic_ns()}@%h"]
+        options = (
+            f"{{**app.conf.broker_transport_options, 'visibility_timeout': {visibility_timeout}, "
+            "'unacked_restore_throttle': 1}"
+        )
+        argv = [
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            "1",
+            "--pool",
+            "prefork",
+            "-l",
+            "INFO",
+            "-n",
+            f"faults-{time.monotonic_ns()}@%h",
+        ]
         if beat:
             argv += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
         code = (
@@ -300,7 +345,8 @@ def build_detection_world(pg: PrivatePostgres, database: str, connections: int) 
 def flags_of(pg: PrivatePostgres, database: str) -> list[tuple]:
     return pg.sql(
         "SELECT rule, subject_type, subject_ref, coalesce(month::text, ''), severity, status, evidence::text"
-        " FROM registry_flag ORDER BY 1, 2, 3, 4", database=database,
+        " FROM registry_flag ORDER BY 1, 2, 3, 4",
+        database=database,
     )
 
 
@@ -308,7 +354,9 @@ def queue_run(pg: PrivatePostgres, database: str) -> int:
     """A detection run as the admin's "Run detection now" records it (the worker executes it)."""
     return pg.sql(
         "INSERT INTO registry_detectionrun (as_of, window_days, status, trigger, counts, thresholds, error, created_at)"
-        " VALUES (%s, %s, 'queued', 'faults', '{}', '{}', '', now()) RETURNING id", [AS_OF, DAYS], database=database,
+        " VALUES (%s, %s, 'queued', 'faults', '{}', '{}', '', now()) RETURNING id",
+        [AS_OF, DAYS],
+        database=database,
     )[0][0]
 
 
@@ -340,11 +388,16 @@ def scenario_worker_killed(pg: PrivatePostgres, cache: PrivateRedis, work: Path,
 
     # The reference: one clean run, by the same code the task runs, on a copy of the same data.
     clean_run = queue_run(pg, "detect_clean")
-    manage(environment(pg.url("detect_clean")), "shell", "-c",
-           f"from registry.tasks import run_detection; run_detection({clean_run})")
+    manage(
+        environment(pg.url("detect_clean")),
+        "shell",
+        "-c",
+        f"from registry.tasks import run_detection; run_detection({clean_run})",
+    )
     clean = flags_of(pg, "detect_clean")
-    run_ms = pg.sql("SELECT duration_ms FROM registry_detectionrun WHERE id = %s", [clean_run],
-                    database="detect_clean")[0][0]
+    run_ms = pg.sql(
+        "SELECT duration_ms FROM registry_detectionrun WHERE id = %s", [clean_run], database="detect_clean"
+    )[0][0]
     print(f"  clean run: {len(clean)} flags from {readings:,} readings in {run_ms / 1000:.1f} s", flush=True)
 
     def kill_mid_run(database: str, worker: Worker, queue: str, whole: bool) -> tuple[int, float, float, int]:
@@ -392,15 +445,17 @@ def scenario_worker_killed(pg: PrivatePostgres, cache: PrivateRedis, work: Path,
 
     # b) The whole worker dies (machine lost). The message stays unacked in Redis until the visibility timeout.
     queue = "faults-detect-whole"
-    worker = Worker(environment(pg.url("detect_whole"), cache.url), work / "worker-whole.log", queue=queue,
-                    visibility_timeout=10)
+    worker = Worker(
+        environment(pg.url("detect_whole"), cache.url), work / "worker-whole.log", queue=queue, visibility_timeout=10
+    )
     assert worker.ready(), "worker did not start"
     run_id, killed_at, into, backend = kill_mid_run("detect_whole", worker, queue, whole=True)
     unacked = redis.Redis(port=cache.port).hlen("unacked")
     orphan = wait_for(lambda: not backend_alive(pg, backend), 120, 0.05)
     orphan_s = time.monotonic() - killed_at
-    worker = Worker(environment(pg.url("detect_whole"), cache.url), work / "worker-whole-2.log", queue=queue,
-                    visibility_timeout=10)
+    worker = Worker(
+        environment(pg.url("detect_whole"), cache.url), work / "worker-whole-2.log", queue=queue, visibility_timeout=10
+    )
     started_new = time.monotonic() - killed_at
     done = wait_for(lambda: run_status(pg, "detect_whole", run_id) == "succeeded", 180, 0.1)
     recovered_s = time.monotonic() - killed_at
@@ -461,9 +516,25 @@ class Web:
         self.base = f"http://127.0.0.1:{self.port}"
         config = ["-c", "config/gunicorn.py"] if (ROOT / "config" / "gunicorn.py").exists() else []
         self.process = spawn(
-            [PYTHON, "-m", "gunicorn", *config, "config.wsgi:application", "-b", f"127.0.0.1:{self.port}",
-             "-w", str(workers), "--timeout", "60", "--graceful-timeout", "5"],
-            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                *config,
+                "config.wsgi:application",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "-w",
+                str(workers),
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         assert wait_for(self.healthy, 60, 0.2), f"gunicorn did not start (see {log})"
 
@@ -492,10 +563,17 @@ class Portal:
         self.session = requests.Session()
         self.session.headers["Accept-Language"] = "en"
         page = self.session.get(self.base + "/accounts/login/", timeout=10)
-        response = self.session.post(self.base + "/accounts/login/", timeout=10, allow_redirects=False, data={
-            "username": username, "password": PASSWORD, "csrfmiddlewaretoken": self.CSRF.search(page.text)[1],
-            "next": "/portal/",
-        })
+        response = self.session.post(
+            self.base + "/accounts/login/",
+            timeout=10,
+            allow_redirects=False,
+            data={
+                "username": username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": self.CSRF.search(page.text)[1],
+                "next": "/portal/",
+            },
+        )
         assert response.status_code == 302, f"{username} could not log in: {response.status_code}"
 
     def get(self, path: str) -> requests.Response:
@@ -504,15 +582,23 @@ class Portal:
     def file_form(self) -> str:
         return self.CSRF.search(self.get("/portal/declarations/file/").text)[1]
 
-    def file(self, facility_id: int, consumed_mwh: str = "900",
-             token: str | None = None) -> tuple[requests.Response, float]:
+    def file(
+        self, facility_id: int, consumed_mwh: str = "900", token: str | None = None
+    ) -> tuple[requests.Response, float]:
         """Post a declaration for last month; return the response (not followed) and its seconds."""
-        data = {"facility": facility_id, "month": f"{last_month():%Y-%m}", "consumed_mwh": consumed_mwh,
-                "peak_mw": "4", "devices": "1000", "power_source": "grid_exchange",
-                "csrfmiddlewaretoken": token or self.file_form()}
+        data = {
+            "facility": facility_id,
+            "month": f"{last_month():%Y-%m}",
+            "consumed_mwh": consumed_mwh,
+            "peak_mw": "4",
+            "devices": "1000",
+            "power_source": "grid_exchange",
+            "csrfmiddlewaretoken": token or self.file_form(),
+        }
         started = time.monotonic()
-        response = self.session.post(self.base + "/portal/declarations/file/", data=data, timeout=60,
-                                     allow_redirects=False)
+        response = self.session.post(
+            self.base + "/portal/declarations/file/", data=data, timeout=60, allow_redirects=False
+        )
         return response, time.monotonic() - started
 
 
@@ -521,20 +607,32 @@ def facility_id(pg: PrivatePostgres, ref: str) -> int:
 
 
 def declaration_id(pg: PrivatePostgres, ref: str) -> int | None:
-    rows = pg.sql("SELECT d.id FROM registry_powerdeclaration d JOIN registry_facility f ON f.id = d.facility_id"
-                  " WHERE f.ref = %s AND d.month = %s AND d.is_current", [ref, last_month()], database="web")
+    rows = pg.sql(
+        "SELECT d.id FROM registry_powerdeclaration d JOIN registry_facility f ON f.id = d.facility_id"
+        " WHERE f.ref = %s AND d.month = %s AND d.is_current",
+        [ref, last_month()],
+        database="web",
+    )
     return rows[0][0] if rows else None
 
 
 def receipt_sent(pg: PrivatePostgres, declaration: int) -> bool:
-    return bool(pg.sql("SELECT 1 FROM registry_reminderlog WHERE kind = 'declaration_receipt' AND key = %s",
-                       [str(declaration)], database="web"))
+    return bool(
+        pg.sql(
+            "SELECT 1 FROM registry_reminderlog WHERE kind = 'declaration_receipt' AND key = %s",
+            [str(declaration)],
+            database="web",
+        )
+    )
 
 
 def outbox_row(pg: PrivatePostgres, declaration: int) -> tuple | None:
-    rows = pg.sql("SELECT sent_at IS NOT NULL, attempts FROM registry_taskoutbox"
-                  " WHERE task = 'registry.tasks.send_declaration_receipt' AND args = %s::jsonb",
-                  [json.dumps([declaration])], database="web")
+    rows = pg.sql(
+        "SELECT sent_at IS NOT NULL, attempts FROM registry_taskoutbox"
+        " WHERE task = 'registry.tasks.send_declaration_receipt' AND args = %s::jsonb",
+        [json.dumps([declaration])],
+        database="web",
+    )
     return rows[0] if rows else None
 
 
@@ -555,21 +653,29 @@ def scenario_redis_down(pg: PrivatePostgres, cache: PrivateRedis, work: Path) ->
         started = time.monotonic()
         delivered = wait_for(lambda: receipt_sent(pg, up), 30)
         normal = time.monotonic() - started
-        record("2 Redis up (reference)", "alice files FAC-001 through the portal (gunicorn, worker with beat)",
-               "302; receipt emailed by the worker", f"{response.status_code} in {seconds * 1000:.0f} ms; "
-               f"receipt sent {normal:.2f} s later", response.status_code == 302 and bool(delivered))
+        record(
+            "2 Redis up (reference)",
+            "alice files FAC-001 through the portal (gunicorn, worker with beat)",
+            "302; receipt emailed by the worker",
+            f"{response.status_code} in {seconds * 1000:.0f} ms; receipt sent {normal:.2f} s later",
+            response.status_code == 302 and bool(delivered),
+        )
 
         cache.stop()
         token = alice.file_form()
         response, seconds = alice.file(facility_id(pg, "FAC-002"), token=token)
         down = declaration_id(pg, "FAC-002")
         pending = outbox_row(pg, down) if down else None
-        pages = {path: alice.get(path) for path in ("/portal/", "/portal/declarations/", "/portal/facilities/",
-                                                    "/register/")}
+        pages = {
+            path: alice.get(path) for path in ("/portal/", "/portal/declarations/", "/portal/facilities/", "/register/")
+        }
         health = requests.get(web.base + "/healthz", timeout=10)
         ready = requests.get(web.base + "/readyz", timeout=10)
-        broker = ready.json().get("checks", {}).get("broker", "") if ready.headers.get("content-type", "").startswith(
-            "application/json") else ready.text[:80]
+        broker = (
+            ready.json().get("checks", {}).get("broker", "")
+            if ready.headers.get("content-type", "").startswith("application/json")
+            else ready.text[:80]
+        )
         slowest = max(page.elapsed.total_seconds() for page in pages.values())
         record(
             "2 Redis down: filing and pages",
@@ -579,19 +685,27 @@ def scenario_redis_down(pg: PrivatePostgres, cache: PrivateRedis, work: Path) ->
             f"filing {response.status_code} in {seconds * 1000:.0f} ms, stored: {down is not None}, outbox row "
             f"(sent, attempts) {pending}; pages {sorted({p.status_code for p in pages.values()})} (slowest "
             f"{slowest * 1000:.0f} ms); /healthz {health.status_code}; /readyz {ready.status_code} broker={broker!r}",
-            response.status_code == 302 and down is not None and pending == (False, 1)
-            and all(p.status_code == 200 for p in pages.values()) and health.status_code == 200
-            and ready.status_code == 503 and broker.startswith("error"),
+            response.status_code == 302
+            and down is not None
+            and pending == (False, 1)
+            and all(p.status_code == 200 for p in pages.values())
+            and health.status_code == 200
+            and ready.status_code == 503
+            and broker.startswith("error"),
         )
 
         cache.start()
         back = time.monotonic()
         delivered = wait_for(lambda: receipt_sent(pg, down), 150, 0.2)
         took = time.monotonic() - back
-        record("2 Redis back, worker kept running", "redis-server started again (empty); the worker reconnects; "
-               "beat's outbox-flush every 30 s (config/settings.py)", "the receipt goes out within a beat period (≤ 30 s + reconnect)",
-               f"receipt sent {took:.1f} s after Redis came back; outbox row {outbox_row(pg, down)}",
-               bool(delivered) and took < 90)
+        record(
+            "2 Redis back, worker kept running",
+            "redis-server started again (empty); the worker reconnects; "
+            "beat's outbox-flush every 30 s (config/settings.py)",
+            "the receipt goes out within a beat period (≤ 30 s + reconnect)",
+            f"receipt sent {took:.1f} s after Redis came back; outbox row {outbox_row(pg, down)}",
+            bool(delivered) and took < 90,
+        )
 
         worker.stop()
         cache.stop()
@@ -602,10 +716,14 @@ def scenario_redis_down(pg: PrivatePostgres, cache: PrivateRedis, work: Path) ->
         back = time.monotonic()
         delivered = wait_for(lambda: receipt_sent(pg, later), 60, 0.1)
         took = time.monotonic() - back
-        record("2 Redis back with a worker restarted", "worker stopped, Redis killed, alice files FAC-003 "
-               f"({response.status_code} in {seconds * 1000:.0f} ms); Redis and a worker (no beat) started",
-               "the worker flushes the outbox when it is ready (worker_ready)",
-               f"receipt sent {took:.1f} s after the worker was started", bool(delivered))
+        record(
+            "2 Redis back with a worker restarted",
+            "worker stopped, Redis killed, alice files FAC-003 "
+            f"({response.status_code} in {seconds * 1000:.0f} ms); Redis and a worker (no beat) started",
+            "the worker flushes the outbox when it is ready (worker_ready)",
+            f"receipt sent {took:.1f} s after the worker was started",
+            bool(delivered),
+        )
     finally:
         worker.stop()
         web.stop()
@@ -664,16 +782,22 @@ def scenario_postgres_restarted(pg: PrivatePostgres, cache: PrivateRedis, work: 
             )
             run_id = pg.sql(
                 "INSERT INTO registry_detectionrun (as_of, window_days, status, trigger, counts, thresholds, error,"
-                " created_at) VALUES (%s, 30, 'queued', 'faults', '{}', '{}', '', now()) RETURNING id", [AS_OF],
-                database="web")[0][0]
+                " created_at) VALUES (%s, 30, 'queued', 'faults', '{}', '{}', '', now()) RETURNING id",
+                [AS_OF],
+                database="web",
+            )[0][0]
             sent = time.monotonic()
             send_task(cache.url, "registry.tasks.run_detection", [run_id])
             done = wait_for(lambda: run_status(pg, "web", run_id) == "succeeded", 60, 0.1)
             took = time.monotonic() - sent
             retried = len(re.findall(r"Retry in", worker.log.read_text(errors="replace")))
-            record(f"3 PostgreSQL restart -m {mode}: worker", "after the restart, run_detection sent to the worker "
-                   "that was connected before it", "the task succeeds (autoretry on OperationalError at worst)",
-                   f"succeeded {took:.2f} s after it was sent; retries logged so far: {retried}", bool(done))
+            record(
+                f"3 PostgreSQL restart -m {mode}: worker",
+                "after the restart, run_detection sent to the worker that was connected before it",
+                "the task succeeds (autoretry on OperationalError at worst)",
+                f"succeeded {took:.2f} s after it was sent; retries logged so far: {retried}",
+                bool(done),
+            )
     finally:
         worker.stop()
         web.stop()
@@ -688,8 +812,12 @@ def scenario_concurrent_filing(pg: PrivatePostgres, cache: PrivateRedis, work: P
     web = Web(env, work / "web-race.log", workers=4)
     try:
         sessions = [Portal(web, "alice"), Portal(web, "carol")]
-        outcomes = {"stored": 0, "form error: already declared": 0, "form error: filed from another session": 0,
-                    "other": 0}
+        outcomes = {
+            "stored": 0,
+            "form error: already declared": 0,
+            "form error: filed from another session": 0,
+            "other": 0,
+        }
         refs = [f"FAC-{i:03d}" for i in range(11, 11 + pairs)]
         for ref in refs:
             facility = facility_id(pg, ref)
@@ -718,7 +846,9 @@ def scenario_concurrent_filing(pg: PrivatePostgres, cache: PrivateRedis, work: P
         stored = pg.sql(
             "SELECT count(*), count(DISTINCT f.ref) FROM registry_powerdeclaration d"
             " JOIN registry_facility f ON f.id = d.facility_id WHERE f.ref = ANY(%s) AND d.month = %s",
-            [refs, last_month()], database="web")[0]
+            [refs, last_month()],
+            database="web",
+        )[0]
         record(
             "4 two sessions file the same facility-month at once",
             f"{pairs} facility-months, each posted by alice and carol at the same instant (two HTTP sessions, "
@@ -769,8 +899,10 @@ def kill_when(process: subprocess.Popen, ready) -> tuple[float, object]:
 
 
 def command_backends(pg: PrivatePostgres, database: str) -> list[int]:
-    return [row[0] for row in pg.sql("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                                     [database])]
+    return [
+        row[0]
+        for row in pg.sql("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+    ]
 
 
 def scenario_import_killed(pg: PrivatePostgres, work: Path, meters: int, firms: int) -> None:
@@ -797,8 +929,10 @@ def scenario_import_killed(pg: PrivatePostgres, work: Path, meters: int, firms: 
     rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     rerun_s = time.monotonic() - started
     after_rerun = counts(pg, "imports", "meterreading", "readingimport")
-    imports = pg.sql("SELECT status, rows, inserted, unchanged, corrected FROM registry_readingimport ORDER BY id",
-                     database="imports")
+    imports = pg.sql(
+        "SELECT status, rows, inserted, unchanged, corrected FROM registry_readingimport ORDER BY id",
+        database="imports",
+    )
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     after_again = counts(pg, "imports", "meterreading")
     record(
@@ -809,10 +943,13 @@ def scenario_import_killed(pg: PrivatePostgres, work: Path, meters: int, firms: 
         f"after the kill: {after_kill} (server backend gone in {gone_s:.2f} s); rerun exit {rerun.returncode} in "
         f"{rerun_s:.1f} s: {after_rerun['meterreading']:,} readings, imports {imports}; third run exit "
         f"{again.returncode}: {again.stdout.strip()!r}, {after_again['meterreading']:,} readings",
-        bool(gone) and after_kill == {"meterreading": 0, "readingimport": 0, "readingcorrection": 0}
-        and rerun.returncode == 0 and after_rerun == {"meterreading": rows, "readingimport": 1}
+        bool(gone)
+        and after_kill == {"meterreading": 0, "readingimport": 0, "readingcorrection": 0}
+        and rerun.returncode == 0
+        and after_rerun == {"meterreading": rows, "readingimport": 1}
         and imports[0][:3] == ("succeeded", rows, rows)
-        and again.returncode == 0 and after_again["meterreading"] == rows,
+        and again.returncode == 0
+        and after_again["meterreading"] == rows,
     )
 
     # The register: firms and grid connections, read row by row through the upsert (slower than COPY).
@@ -861,8 +998,13 @@ def scenario_import_killed(pg: PrivatePostgres, work: Path, meters: int, firms: 
         "nothing of the files stored; the rerun loads every row once; a third run changes nothing",
         f"after the kill: {after_kill} (as before: {after_kill == before}); rerun exit {rerun.returncode}: "
         f"{after_rerun}; third run exit {again.returncode}: {again.stdout.strip().splitlines()[-1]!r}",
-        bool(gone) and after_kill == before and rerun.returncode == 0 and after_rerun == expected
-        and again.returncode == 0 and after_again == expected and "Nothing changed" in again.stdout,
+        bool(gone)
+        and after_kill == before
+        and rerun.returncode == 0
+        and after_rerun == expected
+        and again.returncode == 0
+        and after_again == expected
+        and "Nothing changed" in again.stdout,
     )
 
 
@@ -893,10 +1035,15 @@ SCENARIOS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SCENARIOS), help="Scenarios to run, comma-separated (default all).")
-    parser.add_argument("--connections", type=int, default=5000,
-                        help="Grid connections in the detection world (×720 hourly readings; default 5000).")
-    parser.add_argument("--meters", type=int, default=2000,
-                        help="Meters in the killed readings import (×720 rows; default 2000).")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=5000,
+        help="Grid connections in the detection world (×720 hourly readings; default 5000).",
+    )
+    parser.add_argument(
+        "--meters", type=int, default=2000, help="Meters in the killed readings import (×720 rows; default 2000)."
+    )
     parser.add_argument("--firms", type=int, default=5000, help="Firms in the killed register import (default 5000).")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary directory (logs) and print its path.")
     options = parser.parse_args()

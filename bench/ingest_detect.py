@@ -88,7 +88,8 @@ def build_world(conn: psycopg.Connection, connections: int) -> list[str]:
     conn.execute(
         "INSERT INTO registry_firm (bin, name, region, address, email, phone, contact_person, origin, verification,"
         " created_at, updated_at)"
-        " VALUES ('291417776310', 'Bench Mining LLP', 'pavlodar', '', '', '', '', 'registered', 'verified', now(), now())"
+        " VALUES ('291417776310', 'Bench Mining LLP', 'pavlodar', '', '', '', '', 'registered', 'verified',"
+        " now(), now())"
     )
     # Every tenth connection feeds a facility of its own; half of those facilities are licensed.
     conn.execute(

@@ -117,8 +117,12 @@ def detect_history() -> None:
     first = timezone.now().date().replace(day=1)
     for back in range(DETECTION_MONTHS, 0, -1):
         year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
-        call_command("detect", as_of=dt.datetime(year, month + 1, 1, tzinfo=dt.UTC).isoformat(), as_json=True,
-                     stdout=open(os.devnull, "w"))
+        call_command(
+            "detect",
+            as_of=dt.datetime(year, month + 1, 1, tzinfo=dt.UTC).isoformat(),
+            as_json=True,
+            stdout=open(os.devnull, "w"),
+        )
     call_command("detect")
 
 
@@ -145,8 +149,13 @@ def firm_account(number: int, slots: int, password: str) -> dict:
 
     firm, _ = Firm.objects.get_or_create(
         bin=load_bin(number),
-        defaults={"name": f"Load Test {number:03d} Mining LLP", "region": "pavlodar", "address": "Pavlodar",
-                  "email": f"load{number:03d}@minereg.test", "verification": Firm.Verification.VERIFIED},
+        defaults={
+            "name": f"Load Test {number:03d} Mining LLP",
+            "region": "pavlodar",
+            "address": "Pavlodar",
+            "email": f"load{number:03d}@minereg.test",
+            "verification": Firm.Verification.VERIFIED,
+        },
     )
     user, _ = User.objects.get_or_create(username=f"load_firm_{number:03d}", defaults={"password": password})
     FirmMembership.objects.get_or_create(user=user, defaults={"firm": firm})
@@ -164,8 +173,12 @@ def firm_account(number: int, slots: int, password: str) -> dict:
             break
         site = len(facilities) + 1
         Facility.objects.create(
-            ref=f"FAC-LOAD-{number:03d}-{site}", firm=firm, name=f"Load test site {site}", region="pavlodar",
-            capacity_mw=Decimal(10), devices=2800,
+            ref=f"FAC-LOAD-{number:03d}-{site}",
+            firm=firm,
+            name=f"Load test site {site}",
+            region="pavlodar",
+            capacity_mw=Decimal(10),
+            devices=2800,
         )
     return {
         "username": user.username,
@@ -182,8 +195,9 @@ def staff_account(number: int, password: str) -> dict:
 
     from registry.roles import REGULATORS
 
-    user, _ = User.objects.get_or_create(username=f"load_staff_{number:03d}",
-                                         defaults={"is_staff": True, "password": password})
+    user, _ = User.objects.get_or_create(
+        username=f"load_staff_{number:03d}", defaults={"is_staff": True, "password": password}
+    )
     user.groups.add(Group.objects.get(name=REGULATORS))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
     if device is None:
@@ -311,8 +325,14 @@ def server_env(url: str, redis_url: str, static_root: Path) -> dict:
 
 
 def collectstatic(env: dict) -> None:
-    done = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit(f"collectstatic failed:\n{done.stdout}\n{done.stderr}")
 
@@ -460,23 +480,54 @@ def wait_reaping(process: subprocess.Popen, seconds: float) -> float:
     raise subprocess.TimeoutExpired(process.args, seconds)
 
 
-def run_locust(base: str, plan: dict, tmp: Path, label: str, users: int, rate: float, seconds: int,
-               gunicorn: subprocess.Popen | None = None) -> dict:
+def run_locust(
+    base: str,
+    plan: dict,
+    tmp: Path,
+    label: str,
+    users: int,
+    rate: float,
+    seconds: int,
+    gunicorn: subprocess.Popen | None = None,
+) -> dict:
     """Run locust headless in a process of its own; return its CSV rows, failures, exceptions and log."""
     plan_path = tmp / f"plan_{label}.json"
     plan_path.write_text(json.dumps(plan))
     prefix = tmp / label
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-        "-u", str(users), "-r", str(rate), "-t", f"{seconds}s", "--stop-timeout", "30",
-        "--host", base, "--csv", str(prefix), "--logfile", str(tmp / f"locust_{label}.log"),
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        "-u",
+        str(users),
+        "-r",
+        str(rate),
+        "-t",
+        f"{seconds}s",
+        "--stop-timeout",
+        "30",
+        "--host",
+        base,
+        "--csv",
+        str(prefix),
+        "--logfile",
+        str(tmp / f"locust_{label}.log"),
     ]
     result_path = tmp / f"{label}_result.json"
-    env = {**os.environ, "MINEREG_LOAD_PLAN": str(plan_path), "MINEREG_LOAD_RESULT": str(result_path),
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "MINEREG_LOAD_PLAN": str(plan_path),
+        "MINEREG_LOAD_RESULT": str(result_path),
+        "PYTHONUNBUFFERED": "1",
+    }
     with open(tmp / f"locust_{label}.out", "w") as out:
-        locust = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        locust = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     result = {"prober": None, "cpu": None}
     try:
         if gunicorn is None:
@@ -489,19 +540,29 @@ def run_locust(base: str, plan: dict, tmp: Path, label: str, users: int, rate: f
             prober.join()
             after = prober.snapshot()
             result["prober"] = prober
-            ours = {gunicorn.pid, os.getpid(), *(c.pid for c in psutil.Process(gunicorn.pid).children(recursive=True)),
-                    *prober.backends_last}
+            ours = {
+                gunicorn.pid,
+                os.getpid(),
+                *(c.pid for c in psutil.Process(gunicorn.pid).children(recursive=True)),
+                *prober.backends_last,
+            }
             others = sorted(
-                ((cpu - before["processes"].get(pid, ("", 0.0))[1], label)
-                 for pid, (label, cpu) in after.pop("processes").items() if pid not in ours),
+                (
+                    (cpu - before["processes"].get(pid, ("", 0.0))[1], label)
+                    for pid, (label, cpu) in after.pop("processes").items()
+                    if pid not in ours
+                ),
                 reverse=True,
             )
             before.pop("processes")
-            result["cpu"] = {**{key: after[key] - before[key] for key in before}, "locust": locust_cpu,
-                             "others": [(seconds, label) for seconds, label in others[:3] if seconds >= 1]}
+            result["cpu"] = {
+                **{key: after[key] - before[key] for key in before},
+                "locust": locust_cpu,
+                "others": [(seconds, label) for seconds, label in others[:3] if seconds >= 1],
+            }
     except subprocess.TimeoutExpired:
         stop_group(locust, 5)
-        raise SystemExit(f"locust ({label}) did not finish; see {tmp}")
+        raise SystemExit(f"locust ({label}) did not finish; see {tmp}") from None
     finally:
         stop_group(locust, 5)
 
@@ -523,9 +584,11 @@ def server_problems(tmp: Path) -> tuple[dict[str, int], list[str]]:
         if status is not None:
             key = f"{str(status)[0]}xx"
             statuses[key] = statuses.get(key, 0) + 1
-    errors = [line for line in (tmp / "gunicorn.err").read_text(errors="replace").splitlines()
-              if '"level": "ERROR"' in line or '"level": "CRITICAL"' in line or "Traceback" in line
-              or " ERROR " in line]
+    errors = [
+        line
+        for line in (tmp / "gunicorn.err").read_text(errors="replace").splitlines()
+        if '"level": "ERROR"' in line or '"level": "CRITICAL"' in line or "Traceback" in line or " ERROR " in line
+    ]
     return statuses, errors
 
 
@@ -603,15 +666,19 @@ def print_table(title: str, result: dict, *, steady: bool = False) -> None:
     rows, seconds = groups(result) if not steady else steady_groups(result)[:2]
     print(title)
     print()
-    header = (f"{'request group':<24} {'requests':>9} {'failures':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}"
-              f" {'p99 ms':>8} {'max ms':>8}")
+    header = (
+        f"{'request group':<24} {'requests':>9} {'failures':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}"
+        f" {'p99 ms':>8} {'max ms':>8}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         if row.label == "Total":
             print("-" * len(header))
-        print(f"{row.label:<24} {row.requests:>9,} {row.failures:>9,} {row.requests / seconds:>8.1f}"
-              f" {row.percentile(0.5):>8} {row.percentile(0.95):>8} {row.percentile(0.99):>8} {row.max_ms:>8.0f}")
+        print(
+            f"{row.label:<24} {row.requests:>9,} {row.failures:>9,} {row.requests / seconds:>8.1f}"
+            f" {row.percentile(0.5):>8} {row.percentile(0.95):>8} {row.percentile(0.99):>8} {row.max_ms:>8.0f}"
+        )
     print()
 
 
@@ -620,24 +687,46 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def print_report(args, how: str, command: list[str], workers: int, facts: dict, baseline: dict | None, load: dict,
-                 idle_probe: list[float], stored: int, statuses: dict, errors: list[str], tmp: Path) -> int:
+def print_report(
+    args,
+    how: str,
+    command: list[str],
+    workers: int,
+    facts: dict,
+    baseline: dict | None,
+    load: dict,
+    idle_probe: list[float],
+    stored: int,
+    statuses: dict,
+    errors: list[str],
+    tmp: Path,
+) -> int:
     cores = psutil.cpu_count()
     print()
-    print(f"Load test: {args.users} users for {args.duration} s (spawn {args.spawn_rate}/s, think time "
-          f"{args.wait_min}–{args.wait_max} s), locust {locust_version()} headless in its own process")
+    print(
+        f"Load test: {args.users} users for {args.duration} s (spawn {args.spawn_rate}/s, think time "
+        f"{args.wait_min}–{args.wait_max} s), locust {locust_version()} headless in its own process"
+    )
     print(f"server: gunicorn ({how}), {workers} sync workers on {cores} cores: {' '.join(command[1:])}")
-    print(f"        DEPLOYMENT=production DEBUG=0 REDIS_URL={args.redis_url} LOG_LEVEL=WARNING, collectstatic into a"
-          " temp STATIC_ROOT; HTTPS settings off (loopback)")
-    print(f"database: {facts['firms']:,} firms, {facts['licences']:,} licences, {facts['readings']:,} hourly readings,"
-          f" {facts['declarations']:,} declarations, {facts['flags']:,} flags")
+    print(
+        f"        DEPLOYMENT=production DEBUG=0 REDIS_URL={args.redis_url} LOG_LEVEL=WARNING, collectstatic into a"
+        " temp STATIC_ROOT; HTTPS settings off (loopback)"
+    )
+    print(
+        f"database: {facts['firms']:,} firms, {facts['licences']:,} licences, {facts['readings']:,} hourly readings,"
+        f" {facts['declarations']:,} declarations, {facts['flags']:,} flags"
+    )
     print()
     if baseline is not None:
         print_table(f"Single user of each kind, {args.baseline} s (the unloaded figures)", baseline)
     print_table(f"{args.users} users, {args.duration} s", load)
     after = steady_groups(load)[2]
-    print_table(f"The same run from the last login's answer ({after:.0f} s after the first request) to the end:"
-                " the steady state", load, steady=True)
+    print_table(
+        f"The same run from the last login's answer ({after:.0f} s after the first request) to the end:"
+        " the steady state",
+        load,
+        steady=True,
+    )
 
     rows = {row.label: row for row in groups(load)[0]}
     filings = rows.get("POST portal filing")
@@ -647,8 +736,10 @@ def print_report(args, how: str, command: list[str], workers: int, facts: dict, 
     prober = load["prober"]
     loaded_probe = statistics.median(prober.samples) if prober.samples else float("nan")
     idle = statistics.median(idle_probe) if idle_probe else float("nan")
-    print(f"/healthz from this process: idle p50 {idle:.1f} ms; under load p50 {loaded_probe:.1f} ms,"
-          f" p95 {percentile(prober.samples, 0.95):.1f} ms ({len(prober.samples)} probes, {prober.failed} failed)")
+    print(
+        f"/healthz from this process: idle p50 {idle:.1f} ms; under load p50 {loaded_probe:.1f} ms,"
+        f" p95 {percentile(prober.samples, 0.95):.1f} ms ({len(prober.samples)} probes, {prober.failed} failed)"
+    )
     ratios = [f"/healthz {loaded_probe / idle:.1f}×"]
     if baseline is not None:
         unloaded = {row.label: row for row in groups(baseline)[0]}
@@ -661,14 +752,20 @@ def print_report(args, how: str, command: list[str], workers: int, facts: dict, 
     wall = cpu["wall"]
     share = lambda seconds: f"{100 * seconds / (wall * cores):.0f}%"  # noqa: E731
     other = cpu["busy"] - cpu["gunicorn"] - cpu["locust"] - cpu["postgres"] - cpu["redis"]
-    print(f"CPU over the run (share of {cores} cores × {wall:.0f} s): gunicorn {share(cpu['gunicorn'])},"
-          f" locust {share(cpu['locust'])}, PostgreSQL backends of {LOAD_DB} {share(cpu['postgres'])},"
-          f" Redis {share(cpu['redis'])}, everything else on the machine {share(max(other, 0))},"
-          f" idle {share(max(wall * cores - cpu['busy'], 0))}")
+    print(
+        f"CPU over the run (share of {cores} cores × {wall:.0f} s): gunicorn {share(cpu['gunicorn'])},"
+        f" locust {share(cpu['locust'])}, PostgreSQL backends of {LOAD_DB} {share(cpu['postgres'])},"
+        f" Redis {share(cpu['redis'])}, everything else on the machine {share(max(other, 0))},"
+        f" idle {share(max(wall * cores - cpu['busy'], 0))}"
+    )
     if cpu["others"]:
-        print("  busiest other processes: " + "; ".join(f"{share(seconds)} {label}" for seconds, label in cpu["others"]))
-    print(f"  gunicorn CPU per request: {1000 * cpu['gunicorn'] / max(rows['Total'].requests, 1):.0f} ms on average"
-          f" (the {rows['POST login'].requests if 'POST login' in rows else 0} login POSTs included)")
+        print(
+            "  busiest other processes: " + "; ".join(f"{share(seconds)} {label}" for seconds, label in cpu["others"])
+        )
+    print(
+        f"  gunicorn CPU per request: {1000 * cpu['gunicorn'] / max(rows['Total'].requests, 1):.0f} ms on average"
+        f" (the {rows['POST login'].requests if 'POST login' in rows else 0} login POSTs included)"
+    )
     served = ", ".join(f"{key} {count:,}" for key, count in sorted(statuses.items()))
     print(f"gunicorn access log: {served}; errors logged by the server: {len(errors)}")
 
@@ -698,9 +795,11 @@ def print_report(args, how: str, command: list[str], workers: int, facts: dict, 
         print(f"FAILED: {prober.failed} /healthz probes got no answer")
     total = rows["Total"]
     print()
-    print("target (issue item 6): no errors, p50/p95/p99 and requests/s reported"
-          f" — {total.failures} failed requests of {total.requests:,}"
-          f"; {'OK' if not problems else 'NOT MET'} (logs in {tmp})")
+    print(
+        "target (issue item 6): no errors, p50/p95/p99 and requests/s reported"
+        f" — {total.failures} failed requests of {total.requests:,}"
+        f"; {'OK' if not problems else 'NOT MET'} (logs in {tmp})"
+    )
     return 1 if problems else 0
 
 
@@ -739,8 +838,12 @@ def main() -> None:
     prep_env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "LOG_LEVEL": "WARNING"}
     prep_env.pop("REDIS_URL", None)
     world_path = tmp / "world.json"
-    done = subprocess.run([sys.executable, __file__, "--prepare", str(world_path), "--accounts", str(accounts),
-                           "--slots", str(slots)], cwd=ROOT, env=prep_env, check=False)
+    done = subprocess.run(
+        [sys.executable, __file__, "--prepare", str(world_path), "--accounts", str(accounts), "--slots", str(slots)],
+        cwd=ROOT,
+        env=prep_env,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit("preparing the load database failed")
     world = json.loads(world_path.read_text())
@@ -776,8 +879,9 @@ def main() -> None:
     finally:
         stop_group(server, 40)
     statuses, errors = server_problems(tmp)
-    sys.exit(print_report(args, how, command, workers, facts, baseline, load, idle_probe, stored, statuses, errors,
-                          tmp))
+    sys.exit(
+        print_report(args, how, command, workers, facts, baseline, load, idle_probe, stored, statuses, errors, tmp)
+    )
 
 
 if __name__ == "__main__":

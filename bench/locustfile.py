@@ -52,8 +52,9 @@ _samples: list[tuple[str, str, float, float, bool]] = []
 
 
 @events.request.add_listener
-def keep_sample(request_type: str, name: str, response_time: float, exception, start_time: float = 0.0,
-                **kwargs) -> None:
+def keep_sample(
+    request_type: str, name: str, response_time: float, exception, start_time: float = 0.0, **kwargs
+) -> None:
     _samples.append((request_type, name, start_time, response_time, exception is None))
 
 
@@ -68,8 +69,9 @@ def write_result(exit_code: int, **kwargs) -> None:
         "exit_code": exit_code,
         "stats": runner.stats.serialize_stats(),
         "errors": [error.to_dict() for error in runner.stats.errors.values()],
-        "exceptions": [{"count": e["count"], "msg": e["msg"], "traceback": e["traceback"]}
-                       for e in runner.exceptions.values()],
+        "exceptions": [
+            {"count": e["count"], "msg": e["msg"], "traceback": e["traceback"]} for e in runner.exceptions.values()
+        ],
         "samples": _samples,
     }
     with open(os.environ["MINEREG_LOAD_RESULT"], "w", encoding="utf-8") as out:
@@ -96,8 +98,14 @@ def csrf_token(response) -> str | None:
     return match.group(1) if match else None
 
 
-def expect(response, status: int, *, contains: tuple[str, ...] = (), absent: tuple[str, ...] = (),
-           redirect_to: str | None = None) -> bool:
+def expect(
+    response,
+    status: int,
+    *,
+    contains: tuple[str, ...] = (),
+    absent: tuple[str, ...] = (),
+    redirect_to: str | None = None,
+) -> bool:
     """Mark the response a failure unless it has the status, the redirect target and the texts given."""
     if response.status_code != status:
         where = f" → {location(response)}" if 300 <= response.status_code < 400 else ""
@@ -155,8 +163,12 @@ class FirmUser(RegistryUser):
         token = self.form_token("/accounts/login/", LOGIN, contains=('name="username"',))
         if token is None:
             return self.stop()
-        data = {"csrfmiddlewaretoken": token, "username": account["username"], "password": PLAN["password"],
-                "next": "/portal/declarations/"}
+        data = {
+            "csrfmiddlewaretoken": token,
+            "username": account["username"],
+            "password": PLAN["password"],
+            "next": "/portal/declarations/",
+        }
         with self.post("/accounts/login/", data, LOGIN) as response:
             if not expect(response, 302, redirect_to="/portal/declarations/"):
                 return self.stop()
@@ -254,12 +266,16 @@ class PublicVisitor(RegistryUser):
     @task(2)
     def by_bin(self):
         licence = random.choice(PLAN["licensed"])
-        self.search("/register/", {"q": licence["firm_bin"]}, contains=(escape(licence["firm_name"]), licence["number"]))
+        self.search(
+            "/register/", {"q": licence["firm_bin"]}, contains=(escape(licence["firm_name"]), licence["number"])
+        )
 
     @task(1)
     def by_number(self):
         licence = random.choice(PLAN["licensed"])
-        self.search("/register/", {"q": licence["number"]}, contains=(escape(licence["firm_name"]), licence["firm_bin"]))
+        self.search(
+            "/register/", {"q": licence["number"]}, contains=(escape(licence["firm_name"]), licence["firm_bin"])
+        )
 
     @task(2)
     def browse(self):
@@ -275,8 +291,12 @@ class PublicVisitor(RegistryUser):
     @task(1)
     def nothing_found(self):
         word = random.choice(["Zzyzx", "Qwerty Mining", "KZ-DM-1999"])
-        self.search("/register/", {"q": word}, contains=(f'value="{word}"',),
-                    absent=tuple(escape(licence["firm_name"]) for licence in PLAN["licensed"][:5]))
+        self.search(
+            "/register/",
+            {"q": word},
+            contains=(f'value="{word}"',),
+            absent=tuple(escape(licence["firm_name"]) for licence in PLAN["licensed"][:5]),
+        )
 
     @task(1)
     def check_operator(self):
@@ -304,8 +324,12 @@ class StaffUser(RegistryUser):
         token = self.form_token(f"/admin/login/?{urlencode({'next': flags})}", LOGIN, contains=('name="username"',))
         if token is None:
             return self.stop()
-        data = {"csrfmiddlewaretoken": token, "username": account["username"], "password": PLAN["password"],
-                "next": flags}
+        data = {
+            "csrfmiddlewaretoken": token,
+            "username": account["username"],
+            "password": PLAN["password"],
+            "next": flags,
+        }
         with self.post("/admin/login/", data, LOGIN) as response:
             if not expect(response, 302, redirect_to=flags):
                 return self.stop()
@@ -335,13 +359,18 @@ class StaffUser(RegistryUser):
     @task(3)
     def filtered(self):
         flags = PLAN["flags"]
-        params = random.choice([
-            {"status__exact": random.choice(flags["statuses"])},
-            {"severity__exact": random.choice(flags["severities"])},
-            {"rule__exact": random.choice(flags["rules"])},
-            {"status__exact": "open", "severity__exact": random.choice(flags["open_severities"] or flags["severities"])},
-            {"subject_type__exact": random.choice(flags["subject_types"])},
-        ])
+        params = random.choice(
+            [
+                {"status__exact": random.choice(flags["statuses"])},
+                {"severity__exact": random.choice(flags["severities"])},
+                {"rule__exact": random.choice(flags["rules"])},
+                {
+                    "status__exact": "open",
+                    "severity__exact": random.choice(flags["open_severities"] or flags["severities"]),
+                },
+                {"subject_type__exact": random.choice(flags["subject_types"])},
+            ]
+        )
         self.flag_list(params)
 
     @task(2)
@@ -355,4 +384,3 @@ class StaffUser(RegistryUser):
     @task(1)
     def search_subject(self):
         self.flag_list({"q": random.choice(PLAN["flags"]["subject_refs"])})
-

@@ -55,11 +55,14 @@ def pages(targets: dict[str, int]) -> list[Page]:
         found.append(Page(f"{name} list", changelist, 302 if model is DetectionSettings else 200))
         for spec in model_admin.list_filter:
             if isinstance(spec, type) and issubclass(spec, LegalStatusFilter):
-                found += [Page(f"{name} list legal_status={status}", f"{changelist}?legal_status={status}")
-                          for status in LEGAL_STATUS_FILTERS]
+                found += [
+                    Page(f"{name} list legal_status={status}", f"{changelist}?legal_status={status}")
+                    for status in LEGAL_STATUS_FILTERS
+                ]
         if model is Flag:
-            found.append(Page("flag list status=open&severity=high",
-                              f"{changelist}?status__exact=open&severity__exact=high"))
+            found.append(
+                Page("flag list status=open&severity=high", f"{changelist}?status__exact=open&severity__exact=high")
+            )
         manager = model._default_manager
         obj = manager.filter(pk=targets[name]).first() if name in targets else manager.order_by("pk").first()
         objects[name] = obj
@@ -102,8 +105,11 @@ def autocomplete_pages(objects: dict) -> list[Page]:
         ("licencecoverage", "licence", licence and licence.number),
     ]
     found = []
-    registered = {model._meta.model_name: model_admin for model, model_admin in admin.site._registry.items()
-                  if model._meta.app_label == "registry"}
+    registered = {
+        model._meta.model_name: model_admin
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label == "registry"
+    }
     for source, field, term in lookups:
         if term and source in registered and field in registered[source].autocomplete_fields:
             query = urlencode({"app_label": "registry", "model_name": source, "field_name": field, "term": term})

@@ -39,7 +39,7 @@ class ServerJsonFormatter(JsonFormatter):
     """JSON lines stamped in UTC with an offset: the master and the workers (after Django sets TZ) agree."""
 
     def formatTime(self, record, datefmt=None):
-        return dt.datetime.fromtimestamp(record.created, tz=dt.timezone.utc).isoformat(timespec="milliseconds")
+        return dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(timespec="milliseconds")
 
 
 class AccessJsonFormatter(ServerJsonFormatter):
@@ -68,16 +68,20 @@ def _unescape(value):
 
 # JSON lines like the application's own (config/settings.py: LOG_FORMAT, json by default in production).
 _JSON = os.environ.get("LOG_FORMAT", "json" if os.environ.get("DEPLOYMENT") == "production" else "text") == "json"
-_FIELDS = {"fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-           "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}}
+_FIELDS = {
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+}
 if _JSON:
-    access_log_format = '%(m)s %(U)s %(s)s'
+    access_log_format = "%(m)s %(U)s %(s)s"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "access": {"()": AccessJsonFormatter, **_FIELDS} if _JSON else {"format": "%(message)s"},
-        "server": {"()": ServerJsonFormatter, **_FIELDS} if _JSON else {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "server": {"()": ServerJsonFormatter, **_FIELDS}
+        if _JSON
+        else {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
     "handlers": {
         "access": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},

@@ -4,10 +4,9 @@ With no configuration at all the project runs: DATABASE_URL unset starts the
 embedded PostgreSQL under .data/, REDIS_URL unset runs Celery tasks in-process.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
-
-import datetime as dt
 
 import dj_database_url
 from celery.schedules import crontab
@@ -35,8 +34,10 @@ PRODUCTION = os.environ.get("DEPLOYMENT", "development") == "production"
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("change-me", "django-insecure"))):
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random string of 50 or more characters when "
-                               "DEPLOYMENT=production (see .env.example).")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random string of 50 or more characters when "
+        "DEPLOYMENT=production (see .env.example)."
+    )
 if not SECRET_KEY:
     # Development only: `check --deploy` rejects it (security.W009).
     SECRET_KEY = "django-insecure-development-only-set-SECRET_KEY"  # nosec B105  # refused in production
@@ -81,9 +82,23 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
-        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
-        "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
-        "screen-wake-lock", "usb", "xr-spatial-tracking",
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
     )
 }
 

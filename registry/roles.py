@@ -7,10 +7,28 @@ groups exist (seed_demo after a flush).
 from django.contrib.auth.management import create_permissions
 
 REGISTRY_MODELS = [
-    "firm", "person", "ownership", "firmmembership", "gridconnection", "facility", "facilityconnection",
-    "licence", "licencecoverage", "powerdeclaration", "flag", "inspection", "enforcementaction", "exportlog",
-    "gridoperatoraccount", "readingimport", "readingcorrection", "detectionsettings", "detectionrun", "reminderlog",
-    "licencedocument", "taskoutbox",
+    "firm",
+    "person",
+    "ownership",
+    "firmmembership",
+    "gridconnection",
+    "facility",
+    "facilityconnection",
+    "licence",
+    "licencecoverage",
+    "powerdeclaration",
+    "flag",
+    "inspection",
+    "enforcementaction",
+    "exportlog",
+    "gridoperatoraccount",
+    "readingimport",
+    "readingcorrection",
+    "detectionsettings",
+    "detectionrun",
+    "reminderlog",
+    "licencedocument",
+    "taskoutbox",
 ]
 # Inspectors read everything and record inspections; they take no licence decisions.
 INSPECTOR_WRITES = ["inspection"]

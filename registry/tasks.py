@@ -16,8 +16,12 @@ logger = logging.getLogger(__name__)
 RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 5, "max_retries": 5, "acks_late": True}
 # Email also waits out a mail server that is down or refuses for a while.
 # About an hour and a half in all (5, 10, 20 … s, then every 10 minutes), within the broker's 900 s visibility.
-MAIL_RETRY = {**RETRY, "autoretry_for": (OperationalError, InterfaceError, SMTPException, OSError),
-              "max_retries": 15, "retry_backoff_max": 600}
+MAIL_RETRY = {
+    **RETRY,
+    "autoretry_for": (OperationalError, InterfaceError, SMTPException, OSError),
+    "max_retries": 15,
+    "retry_backoff_max": 600,
+}
 
 
 @shared_task(**RETRY)

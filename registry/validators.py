@@ -11,7 +11,7 @@ def bin_check_digit(first_eleven: str) -> int | None:
     digits = [int(c) for c in first_eleven]
     s = sum(d * i for i, d in enumerate(digits, start=1)) % 11
     if s == 10:
-        s = sum(d * w for d, w in zip(digits, _SECOND_WEIGHTS)) % 11
+        s = sum(d * w for d, w in zip(digits, _SECOND_WEIGHTS, strict=True)) % 11
         if s == 10:
             return None
     return s

@@ -5,8 +5,8 @@ import os
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 from django.contrib.auth.models import Group, Permission, User
+from django.utils import translation
 
 from registry.models import Facility, Firm, FirmMembership, GridConnection, Licence
 from registry.roles import roles_sync

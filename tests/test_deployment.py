@@ -42,7 +42,11 @@ def compose():
         pytest.skip("docker-compose is not installed (Debian's docker-compose package; CI installs it)")
     result = subprocess.run(
         [DOCKER_COMPOSE, "-f", "docker-compose.yml", "--env-file", ".env.example", "config"],
-        cwd=ROOT, env={**os.environ, "MINEREG_ENV_FILE": ".env.example"}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "MINEREG_ENV_FILE": ".env.example"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
@@ -83,9 +87,12 @@ def test_data_lives_in_named_volumes(compose):
     }
 
     assert {source for _, source, _ in mounts} <= declared
-    assert {("db", "pgdata", "/var/lib/postgresql/data"), ("redis", "redisdata", "/data"),
-            ("web", "documents", f"{IMAGE_DATA_DIR}/documents"),
-            ("worker", "documents", f"{IMAGE_DATA_DIR}/documents")} <= mounts
+    assert {
+        ("db", "pgdata", "/var/lib/postgresql/data"),
+        ("redis", "redisdata", "/data"),
+        ("web", "documents", f"{IMAGE_DATA_DIR}/documents"),
+        ("worker", "documents", f"{IMAGE_DATA_DIR}/documents"),
+    } <= mounts
 
 
 def test_redis_keeps_queued_tasks_across_a_restart(compose):
@@ -109,7 +116,10 @@ def test_the_app_reaches_the_database_and_redis_services_by_name(compose):
     database = urlsplit(environment["DATABASE_URL"])
 
     assert (database.hostname, database.username, database.password, database.path) == (
-        "db", environment["POSTGRES_USER"], environment["POSTGRES_PASSWORD"], "/" + environment["POSTGRES_DB"]
+        "db",
+        environment["POSTGRES_USER"],
+        environment["POSTGRES_PASSWORD"],
+        "/" + environment["POSTGRES_DB"],
     )
     assert urlsplit(environment["REDIS_URL"]).hostname == "redis"
 
@@ -126,6 +136,7 @@ def test_beats_healthcheck_fails_once_the_schedule_file_is_ten_minutes_old(compo
 
 
 # The commands, for real.
+
 
 def real_process(test):
     """Mark a test that runs a service's command: it needs Redis and the migrated test database (CI has both)."""
@@ -186,8 +197,9 @@ class Started:
     def __init__(self, argv: list[str], env: dict, log: Path):
         self.log = log
         with open(log, "wb") as out:
-            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -280,11 +292,24 @@ def test_webs_access_log_is_one_json_object_per_request(web):
 
     _get(port, "/healthz?probe=log", host)
     entry = server.wait_for(
-        lambda: next((json.loads(line) for line in server.output().splitlines()
-                      if line.startswith("{") and '"query": "probe=log"' in line), None),
-        10, "access log line")
+        lambda: next(
+            (
+                json.loads(line)
+                for line in server.output().splitlines()
+                if line.startswith("{") and '"query": "probe=log"' in line
+            ),
+            None,
+        ),
+        10,
+        "access log line",
+    )
 
-    assert (entry["logger"], entry["method"], entry["path"], entry["status"]) == ("gunicorn.access", "GET", "/healthz", 200)
+    assert (entry["logger"], entry["method"], entry["path"], entry["status"]) == (
+        "gunicorn.access",
+        "GET",
+        "/healthz",
+        200,
+    )
 
 
 @real_process
@@ -310,8 +335,11 @@ def test_beats_command_starts_the_scheduler_and_passes_its_healthcheck(compose, 
     beat = Started(_command(compose, "beat", tmp_path), env, tmp_path / "beat.log")
     try:
         beat.wait_for(lambda: "beat: Starting" in beat.output(), 30, "starting beat")
-        healthy = beat.wait_for(lambda: _healthcheck(compose, "beat", env, tmp_path).returncode == 0, 10,
-                                "healthy beat (a fresh schedule file)")
+        healthy = beat.wait_for(
+            lambda: _healthcheck(compose, "beat", env, tmp_path).returncode == 0,
+            10,
+            "healthy beat (a fresh schedule file)",
+        )
     finally:
         beat.stop()
 

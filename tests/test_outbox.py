@@ -65,10 +65,17 @@ def real_redis():
 
 
 def _file(client, facility, consumed_mwh="900"):
-    return client.post(reverse("portal:declaration-file"), {
-        "facility": facility.pk, "month": f"{last_month():%Y-%m}", "consumed_mwh": consumed_mwh, "peak_mw": "4.5",
-        "devices": "1200", "power_source": "grid_exchange",
-    })
+    return client.post(
+        reverse("portal:declaration-file"),
+        {
+            "facility": facility.pk,
+            "month": f"{last_month():%Y-%m}",
+            "consumed_mwh": consumed_mwh,
+            "peak_mw": "4.5",
+            "devices": "1200",
+            "power_source": "grid_exchange",
+        },
+    )
 
 
 @pytest.fixture
@@ -99,7 +106,7 @@ def test_filing_with_the_broker_down_succeeds_at_once_and_leaves_the_receipt_pen
 
 
 def test_a_flush_with_the_broker_still_down_keeps_every_row_pending(db, broker_down):
-    for i in range(3):
+    for _ in range(3):
         task_enqueue("registry.tasks.expire_licences")
 
     counts = outbox_flush()
@@ -220,10 +227,12 @@ def test_a_task_that_fails_in_process_stays_pending_and_does_not_hold_back_the_n
 
 def test_a_flush_deletes_rows_sent_more_than_30_days_ago(db):
     now = timezone.now()
-    old, recent = TaskOutbox.objects.bulk_create([
-        TaskOutbox(task="registry.tasks.expire_licences", sent_at=now - dt.timedelta(days=31)),
-        TaskOutbox(task="registry.tasks.expire_licences", sent_at=now - dt.timedelta(days=29)),
-    ])
+    old, recent = TaskOutbox.objects.bulk_create(
+        [
+            TaskOutbox(task="registry.tasks.expire_licences", sent_at=now - dt.timedelta(days=31)),
+            TaskOutbox(task="registry.tasks.expire_licences", sent_at=now - dt.timedelta(days=29)),
+        ]
+    )
     pending = TaskOutbox.objects.create(task="registry.tasks.no_such_task")
 
     outbox_flush()
@@ -250,8 +259,10 @@ def test_a_correction_sends_a_receipt_that_says_so(alice, fac_a1, mailoutbox, dj
     current = PowerDeclaration.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("portal:declaration-correct", args=[current.pk]), {
-            "consumed_mwh": "950", "peak_mw": "4.5", "devices": "1200", "power_source": "grid_exchange"})
+        client.post(
+            reverse("portal:declaration-correct", args=[current.pk]),
+            {"consumed_mwh": "950", "peak_mw": "4.5", "devices": "1200", "power_source": "grid_exchange"},
+        )
 
     assert mailoutbox[0].subject == f"Correction of the declaration for FAC-A1, {last_month():%Y-%m} received"
     assert "Energy consumed, MWh: 950.000" in mailoutbox[0].body
@@ -262,8 +273,10 @@ def test_filing_the_same_values_again_sends_no_second_receipt(alice, fac_a1, dja
     _file(client, fac_a1)
     current = PowerDeclaration.objects.get()
 
-    client.post(reverse("portal:declaration-correct", args=[current.pk]), {
-        "consumed_mwh": "900", "peak_mw": "4.5", "devices": "1200", "power_source": "grid_exchange"})
+    client.post(
+        reverse("portal:declaration-correct", args=[current.pk]),
+        {"consumed_mwh": "900", "peak_mw": "4.5", "devices": "1200", "power_source": "grid_exchange"},
+    )
 
     assert TaskOutbox.objects.count() == 1
 
@@ -283,8 +296,9 @@ def test_the_receipt_is_written_in_the_language_the_declaration_was_filed_in(ali
 
 
 def test_the_receipt_is_sent_once_even_if_its_task_runs_twice(alice, fac_a1, mailoutbox):
-    declaration = PowerDeclaration.objects.create(facility=fac_a1, month=last_month(), consumed_mwh=Decimal("900"),
-                                                  filed_by=alice)
+    declaration = PowerDeclaration.objects.create(
+        facility=fac_a1, month=last_month(), consumed_mwh=Decimal("900"), filed_by=alice
+    )
 
     first = send_declaration_receipt.apply(args=[declaration.pk]).get()
     second = send_declaration_receipt.apply(args=[declaration.pk]).get()

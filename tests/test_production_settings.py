@@ -1,4 +1,7 @@
-"""Production settings: `check --deploy` is clean, secrets are demanded, and every response carries the security headers."""
+"""Production settings.
+
+`check --deploy` is clean, secrets are demanded, and every response carries the security headers.
+"""
 
 import os
 import secrets
@@ -14,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def manage(*args, **env):
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DEPLOYMENT"}}
     environment.update(env, LOG_LEVEL="WARNING")
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 PRODUCTION = {"DEPLOYMENT": "production", "ALLOWED_HOSTS": "minereg.example.kz"}
@@ -43,8 +47,9 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set to a random string of 50 or more characters" in result.stderr
 
 
-@pytest.mark.parametrize("key", ["change-me-to-a-long-random-string-of-at-least-fifty-characters-please",
-                                 "short-but-random-Xk29dk"])
+@pytest.mark.parametrize(
+    "key", ["change-me-to-a-long-random-string-of-at-least-fifty-characters-please", "short-but-random-Xk29dk"]
+)
 def test_production_refuses_the_placeholder_or_a_short_secret_key(key):
     result = manage("check", SECRET_KEY=key, **PRODUCTION)
 
@@ -69,10 +74,15 @@ def test_production_refuses_debug():
 
 def test_production_logs_one_json_object_per_line():
     code = "import logging, django; django.setup(); logging.getLogger('registry').warning('grid feed late')"
-    environment = {**os.environ, **PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50),
-                   "DJANGO_SETTINGS_MODULE": "config.settings"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
-                            timeout=60)
+    environment = {
+        **os.environ,
+        **PRODUCTION,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
 
     import json
 

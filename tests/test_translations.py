@@ -120,7 +120,11 @@ def extracted(tmp_path_factory):
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run(
         [sys.executable, "-m", "django", "makemessages", "--locale", "ru"],
-        cwd=scratch, env=env, capture_output=True, text=True, timeout=120,
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, f"makemessages failed:\n{result.stdout}\n{result.stderr}"
     pot = scratch / "locale" / "ru" / "LC_MESSAGES" / "django.po"

@@ -16,7 +16,7 @@ def first_sum(prefix: str) -> int:
 
 
 def second_sum(prefix: str) -> int:
-    return sum(int(d) * w for d, w in zip(prefix, SECOND_WEIGHTS)) % 11
+    return sum(int(d) * w for d, w in zip(prefix, SECOND_WEIGHTS, strict=True)) % 11
 
 
 def test_it_accepts_a_bin_checked_by_hand():

@@ -25,8 +25,10 @@ class EstimatedCountPaginator(Paginator):
         query = self.object_list.query
         if not query.where and not query.distinct:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                               [self.object_list.model._meta.db_table])
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [self.object_list.model._meta.db_table],
+                )
                 row = cursor.fetchone()
             if row and row[0] >= self.ESTIMATE_FROM:
                 return row[0]
@@ -170,8 +172,11 @@ def decision_action(
             except RegistryError as error:
                 refused.append(f"{obj}: {error}")
         if done:
-            modeladmin.message_user(request, _("%(action)s: %(objects)s") % {"action": description, "objects": ", ".join(done)},
-                                    messages.SUCCESS)
+            modeladmin.message_user(
+                request,
+                _("%(action)s: %(objects)s") % {"action": description, "objects": ", ".join(done)},
+                messages.SUCCESS,
+            )
         for line in refused:
             modeladmin.message_user(request, _("Refused — %(reason)s") % {"reason": line}, messages.ERROR)
         return None

@@ -63,10 +63,18 @@ def dashboard(request):
         "status_labels": [_status_label(status) for status in figures.STATUS_COLUMNS],
         "severity_labels": [Flag.Severity(severity).label for severity in figures.SEVERITIES],
         "status_tables": [
-            _labelled(facilities, heading=_("Facilities"), chart="facility-status",
-                      caption=_("Facilities per region and legal status")),
-            _labelled(connections, heading=_("Grid connections"), chart="connection-status",
-                      caption=_("Grid connections per region and legal status")),
+            _labelled(
+                facilities,
+                heading=_("Facilities"),
+                chart="facility-status",
+                caption=_("Facilities per region and legal status"),
+            ),
+            _labelled(
+                connections,
+                heading=_("Grid connections"),
+                chart="connection-status",
+                caption=_("Grid connections per region and legal status"),
+            ),
         ],
         "enforcement": enforcement,
         "enforcement_regions": [(Region(row.region).label, row) for row in enforcement.regions],
@@ -119,10 +127,16 @@ def _charts(facilities, connections, enforcement, capacity, released, weeks) -> 
                 "unit": str(_("Operations stopped")),
                 "labels": [str(Region(row.region).label) for row in enforcement.regions],
                 "datasets": [
-                    _dataset(Action.VOLUNTARY_CLOSURE, Action.VOLUNTARY_CLOSURE.label,
-                             [row.voluntary_closures for row in enforcement.regions]),
-                    _dataset(Action.OPERATION_CANCELLED, Action.OPERATION_CANCELLED.label,
-                             [row.operations_cancelled for row in enforcement.regions]),
+                    _dataset(
+                        Action.VOLUNTARY_CLOSURE,
+                        Action.VOLUNTARY_CLOSURE.label,
+                        [row.voluntary_closures for row in enforcement.regions],
+                    ),
+                    _dataset(
+                        Action.OPERATION_CANCELLED,
+                        Action.OPERATION_CANCELLED.label,
+                        [row.operations_cancelled for row in enforcement.regions],
+                    ),
                 ],
             },
             "capacity": {
@@ -130,9 +144,14 @@ def _charts(facilities, connections, enforcement, capacity, released, weeks) -> 
                 "unit": str(_("MW")),
                 "labels": [str(Region(row.region).label) for row in capacity],
                 "datasets": [
-                    _dataset("licensed_mw", _("Licensed capacity in force"), [float(row.licensed_mw) for row in capacity]),
-                    _dataset("suspected_load_mw", _("Load of suspected-illegal sites"),
-                             [float(row.suspected_load_mw) for row in capacity]),
+                    _dataset(
+                        "licensed_mw", _("Licensed capacity in force"), [float(row.licensed_mw) for row in capacity]
+                    ),
+                    _dataset(
+                        "suspected_load_mw",
+                        _("Load of suspected-illegal sites"),
+                        [float(row.suspected_load_mw) for row in capacity],
+                    ),
                 ],
             },
             "released": {
@@ -140,10 +159,16 @@ def _charts(facilities, connections, enforcement, capacity, released, weeks) -> 
                 "unit": str(_("MW")),
                 "labels": [str(Region(row.region).label) for row in released.regions],
                 "datasets": [
-                    _dataset(Action.VOLUNTARY_CLOSURE, Action.VOLUNTARY_CLOSURE.label,
-                             [float(row.voluntary_closure_mw) for row in released.regions]),
-                    _dataset(Action.OPERATION_CANCELLED, Action.OPERATION_CANCELLED.label,
-                             [float(row.operation_cancelled_mw) for row in released.regions]),
+                    _dataset(
+                        Action.VOLUNTARY_CLOSURE,
+                        Action.VOLUNTARY_CLOSURE.label,
+                        [float(row.voluntary_closure_mw) for row in released.regions],
+                    ),
+                    _dataset(
+                        Action.OPERATION_CANCELLED,
+                        Action.OPERATION_CANCELLED.label,
+                        [float(row.operation_cancelled_mw) for row in released.regions],
+                    ),
                 ],
             },
             "flags": {

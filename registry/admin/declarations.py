@@ -15,13 +15,24 @@ class QuestionForm(forms.Form):
 @admin.register(PowerDeclaration)
 class PowerDeclarationAdmin(RegistryAdmin):
     export_dataset = "declarations"
-    list_display = ["facility", "month", "consumed_mwh", "peak_mw", "devices", "power_source", "is_current", "review",
-                    "filed_at"]
+    list_display = [
+        "facility",
+        "month",
+        "consumed_mwh",
+        "peak_mw",
+        "devices",
+        "power_source",
+        "is_current",
+        "review",
+        "filed_at",
+    ]
     list_filter = ["review", "is_current", "power_source", "facility__region"]
     actions = ["return_with_question"]
 
     return_with_question = decision_action(
-        name="return_with_question", description=_("Return to the firm with a question"), form_class=QuestionForm,
+        name="return_with_question",
+        description=_("Return to the firm with a question"),
+        form_class=QuestionForm,
         decide=lambda request, declaration, question: declarations.declaration_return(
             declaration=declaration, question=question
         ),

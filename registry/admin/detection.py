@@ -62,5 +62,7 @@ class DetectionRunAdmin(ReadOnlyAdmin):
             with transaction.atomic():  # the run and its task are saved together, whether or not the broker answers
                 run = detection_run_create(trigger=f"admin:{request.user.get_username()}")
                 task_enqueue(run_detection, run.pk)
-            messages.success(request, _("Detection run #%(id)d queued (as of %(as_of)s).") % {"id": run.pk, "as_of": run.as_of})
+            messages.success(
+                request, _("Detection run #%(id)d queued (as of %(as_of)s).") % {"id": run.pk, "as_of": run.as_of}
+            )
         return HttpResponseRedirect(reverse("admin:registry_detectionrun_changelist"))

@@ -25,8 +25,9 @@ class FirmMembershipInline(admin.TabularInline):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("Email of the firm's employee"),
-                             help_text=_("They receive a one-time link to set their password."))
+    email = forms.EmailField(
+        label=_("Email of the firm's employee"), help_text=_("They receive a one-time link to set their password.")
+    )
 
 
 @admin.register(Firm)
@@ -41,11 +42,14 @@ class FirmAdmin(LegalStatusMixin, RegistryAdmin):
     actions = ["verify", "invite_user"]
 
     verify = decision_action(
-        name="verify", description=_("Verify (the firm may file in the portal)"),
+        name="verify",
+        description=_("Verify (the firm may file in the portal)"),
         decide=lambda request, firm: firm_services.firm_verify(firm=firm),
     )
     invite_user = decision_action(
-        name="invite_user", description=_("Invite a portal user"), form_class=InviteForm,
+        name="invite_user",
+        description=_("Invite a portal user"),
+        form_class=InviteForm,
         decide=lambda request, firm, email: firm_services.firm_user_invite(
             firm=firm, email=email, base_url=request.build_absolute_uri("/")
         ),

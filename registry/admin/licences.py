@@ -15,7 +15,8 @@ from .facilities import CoverageForm, CoverageInline
 
 class GrantForm(forms.Form):
     valid_from = forms.DateField(
-        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Valid from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("The licence is valid for three years from this day."),
     )
 
@@ -30,7 +31,9 @@ def _suspension_terms():
 
 class SuspendForm(DecisionForm):
     months = forms.TypedChoiceField(
-        label=_("Suspend for"), coerce=int, choices=_suspension_terms,
+        label=_("Suspend for"),
+        coerce=int,
+        choices=_suspension_terms,
         help_text=_("The licence is reinstated automatically when the term ends."),
     )
 
@@ -51,7 +54,9 @@ class DocumentInline(admin.TabularInline):
 
     @admin.display(description=_("document"))
     def download(self, document):
-        return format_html('<a href="{}">{}</a>', reverse("portal:document", args=[document.pk]), document.original_name)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("portal:document", args=[document.pk]), document.original_name
+        )
 
 
 @admin.register(Licence)
@@ -59,45 +64,74 @@ class LicenceAdmin(RegistryAdmin):
     """Licence decisions are actions that call the lifecycle services; the status is never edited by hand."""
 
     export_dataset = "licences"
-    list_display = ["__str__", "firm", "status", "subtype", "capacity_mw", "valid_from", "valid_until", "suspended_until"]
+    list_display = [
+        "__str__",
+        "firm",
+        "status",
+        "subtype",
+        "capacity_mw",
+        "valid_from",
+        "valid_until",
+        "suspended_until",
+    ]
     list_filter = ["status", "subtype", "firm__region"]
     search_fields = ["=number", "=firm__bin", "firm__name"]
     autocomplete_fields = ["firm"]
     list_select_related = ["firm"]
     inlines = [CoverageInline, DocumentInline]
-    readonly_fields = ["number", "status", "valid_from", "valid_until", "suspended_until", "status_reason",
-                       "created_at", "updated_at"]
+    readonly_fields = [
+        "number",
+        "status",
+        "valid_from",
+        "valid_until",
+        "suspended_until",
+        "status_reason",
+        "created_at",
+        "updated_at",
+    ]
     date_hierarchy = "valid_until"
     actions = ["start_review", "grant", "reject", "suspend", "reinstate", "revoke", "surrender"]
 
     start_review = decision_action(
-        name="start_review", description=_("Start review"),
+        name="start_review",
+        description=_("Start review"),
         decide=lambda request, licence: licences.licence_start_review(licence=licence),
     )
     grant = decision_action(
-        name="grant", description=_("Grant"), form_class=GrantForm,
+        name="grant",
+        description=_("Grant"),
+        form_class=GrantForm,
         decide=lambda request, licence, valid_from: licences.licence_grant(licence=licence, valid_from=valid_from),
     )
     reject = decision_action(
-        name="reject", description=_("Reject"), form_class=DecisionForm,
+        name="reject",
+        description=_("Reject"),
+        form_class=DecisionForm,
         decide=lambda request, licence, reason: licences.licence_reject(licence=licence, reason=reason),
     )
     suspend = decision_action(
-        name="suspend", description=_("Suspend"), form_class=SuspendForm,
+        name="suspend",
+        description=_("Suspend"),
+        form_class=SuspendForm,
         decide=lambda request, licence, months, reason: licences.licence_suspend(
             licence=licence, months=months, reason=reason
         ),
     )
     reinstate = decision_action(
-        name="reinstate", description=_("Reinstate"),
+        name="reinstate",
+        description=_("Reinstate"),
         decide=lambda request, licence: licences.licence_reinstate(licence=licence),
     )
     revoke = decision_action(
-        name="revoke", description=_("Revoke"), form_class=DecisionForm,
+        name="revoke",
+        description=_("Revoke"),
+        form_class=DecisionForm,
         decide=lambda request, licence, reason: licences.licence_revoke(licence=licence, reason=reason),
     )
     surrender = decision_action(
-        name="surrender", description=_("Surrender"), form_class=SurrenderForm,
+        name="surrender",
+        description=_("Surrender"),
+        form_class=SurrenderForm,
         decide=lambda request, licence, reason: licences.licence_surrender(licence=licence, reason=reason),
     )
 

@@ -20,10 +20,15 @@ def record_links(*, facility=None, connection=None, firm=None, flag=None):
     if firm is not None:
         params["firm"] = firm.pk
     inspection = reverse("admin:registry_inspection_add") + "?" + urlencode(params)
-    enforcement = reverse("admin:registry_enforcementaction_add") + "?" + urlencode(
-        {key: value for key, value in params.items() if key != "flag"}
+    enforcement = (
+        reverse("admin:registry_enforcementaction_add")
+        + "?"
+        + urlencode({key: value for key, value in params.items() if key != "flag"})
     )
     return format_html(
         '<span class="site-actions"><a href="{}">{}</a> <a href="{}">{}</a></span>',
-        inspection, _("Record an inspection"), enforcement, _("Record an enforcement action"),
+        inspection,
+        _("Record an inspection"),
+        enforcement,
+        _("Record an enforcement action"),
     )

@@ -33,7 +33,9 @@ EVIDENCE_LABELS = {
     "deadline": (_("filing deadline"), "{}"),
     "tariff": (_("tariff"), "{}"),
 }
-SEVERITY_RANK = Case(When(severity="high", then=0), When(severity="medium", then=1), default=2, output_field=IntegerField())
+SEVERITY_RANK = Case(
+    When(severity="high", then=0), When(severity="medium", then=1), default=2, output_field=IntegerField()
+)
 STATUS_RANK = Case(
     When(status="open", then=0), When(status="under_inspection", then=1), default=2, output_field=IntegerField()
 )
@@ -55,8 +57,13 @@ class ScheduleForm(forms.Form):
 
 class ConfirmForm(DecisionForm):
     operator_bin = forms.CharField(
-        label=_("Operator BIN"), required=False, max_length=12, validators=[validate_bin],
-        help_text=_("Needed when the connection's consumer BIN is missing: the operator is registered as unregistered."),
+        label=_("Operator BIN"),
+        required=False,
+        max_length=12,
+        validators=[validate_bin],
+        help_text=_(
+            "Needed when the connection's consumer BIN is missing: the operator is registered as unregistered."
+        ),
     )
     operator_name = forms.CharField(label=_("Operator name"), required=False, max_length=255)
 
@@ -66,13 +73,36 @@ class FlagAdmin(RegistryAdmin):
     """The review queue: open flags first, by severity, newest first."""
 
     export_dataset = "flags"
-    list_display = ["rule", "subject_ref", "severity_badge", "status", "month", "key_figure", "assigned_to", "created_at"]
+    list_display = [
+        "rule",
+        "subject_ref",
+        "severity_badge",
+        "status",
+        "month",
+        "key_figure",
+        "assigned_to",
+        "created_at",
+    ]
     list_filter = ["status", "severity", "rule", "subject_type"]
     search_fields = ["=subject_ref"]
     list_select_related = ["assigned_to"]
     readonly_fields = [
-        "rule", "severity", "status", "subject_type", "subject_ref", "site", "month", "window_start", "window_end",
-        "evidence_table", "load_chart", "assigned_to", "decision_reason", "decided_at", "record", "created_at",
+        "rule",
+        "severity",
+        "status",
+        "subject_type",
+        "subject_ref",
+        "site",
+        "month",
+        "window_start",
+        "window_end",
+        "evidence_table",
+        "load_chart",
+        "assigned_to",
+        "decision_reason",
+        "decided_at",
+        "record",
+        "created_at",
         "updated_at",
     ]
     fields = readonly_fields
@@ -107,14 +137,19 @@ class FlagAdmin(RegistryAdmin):
         for key, value in (flag.evidence or {}).items():
             if key == "shared_owners":
                 for owner in value:
-                    rows.append((_("shared beneficial owner"),
-                                 f"{owner['full_name']} ({owner['person_id']}) — {owner['firm_name']} {owner['firm_bin']}: "
-                                 f"{owner['action']} {owner['date']}"))
+                    rows.append(
+                        (
+                            _("shared beneficial owner"),
+                            f"{owner['full_name']} ({owner['person_id']}) — {owner['firm_name']} {owner['firm_bin']}: "
+                            f"{owner['action']} {owner['date']}",
+                        )
+                    )
                 continue
             label, fmt = EVIDENCE_LABELS.get(key, (key, "{}"))
             rows.append((label, fmt.format(value) if value is not None else "—"))
-        return format_html('<table class="evidence">{}</table>',
-                           format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+        return format_html(
+            '<table class="evidence">{}</table>', format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        )
 
     @admin.display(description=_("hourly load over the window"))
     def load_chart(self, flag):
@@ -123,8 +158,7 @@ class FlagAdmin(RegistryAdmin):
             return _("No readings for this subject in the window.")
         peak = max(mw for _hour, mw in points)
         return format_html(
-            '<canvas class="load-chart" height="90" data-points="{}" aria-label="{}"></canvas>'
-            '<noscript>{}</noscript>',
+            '<canvas class="load-chart" height="90" data-points="{}" aria-label="{}"></canvas><noscript>{}</noscript>',
             ";".join(f"{hour.isoformat()}|{mw:.4f}" for hour, mw in points),
             _("Hourly load, MW"),
             _("%(n)d hours, peak %(peak).3f MW") % {"n": len(points), "peak": peak},
@@ -140,39 +174,63 @@ class FlagAdmin(RegistryAdmin):
         return record_links(flag=flag)
 
     assign = decision_action(
-        name="assign", description=_("Assign to an inspector"), form_class=AssignForm,
+        name="assign",
+        description=_("Assign to an inspector"),
+        form_class=AssignForm,
         decide=lambda request, flag, inspector: flags.flag_assign(flag=flag, inspector=inspector),
     )
     schedule_inspection = decision_action(
-        name="schedule_inspection", description=_("Schedule an inspection"), form_class=ScheduleForm,
+        name="schedule_inspection",
+        description=_("Schedule an inspection"),
+        form_class=ScheduleForm,
         decide=lambda request, flag, date, inspectors: flags.flag_schedule_inspection(
             flag=flag, date=date, inspectors=inspectors
         ),
     )
     confirm = decision_action(
-        name="confirm", description=_("Confirm as illegal operation"), form_class=ConfirmForm,
+        name="confirm",
+        description=_("Confirm as illegal operation"),
+        form_class=ConfirmForm,
         decide=lambda request, flag, reason, operator_bin, operator_name: flags.flag_confirm(
             flag=flag, reason=reason, operator_bin=operator_bin, operator_name=operator_name
         ),
     )
     dismiss = decision_action(
-        name="dismiss", description=_("Dismiss"), form_class=DecisionForm,
+        name="dismiss",
+        description=_("Dismiss"),
+        form_class=DecisionForm,
         decide=lambda request, flag, reason: flags.flag_dismiss(flag=flag, reason=reason),
     )
 
 
 class InspectionForm(forms.ModelForm):
     operator_bin = forms.CharField(
-        label=_("Operator BIN"), required=False, max_length=12, validators=[validate_bin],
-        help_text=_("For an illegal operation at a connection whose operator is not in the registry: "
-                    "the operator is registered as an unregistered firm."),
+        label=_("Operator BIN"),
+        required=False,
+        max_length=12,
+        validators=[validate_bin],
+        help_text=_(
+            "For an illegal operation at a connection whose operator is not in the registry: "
+            "the operator is registered as an unregistered firm."
+        ),
     )
     operator_name = forms.CharField(label=_("Operator name"), required=False, max_length=255)
 
     class Meta:
         model = Inspection
-        fields = ["flag", "facility", "connection", "firm", "date", "inspectors", "findings", "devices_found",
-                  "outcome", "operator_bin", "operator_name"]
+        fields = [
+            "flag",
+            "facility",
+            "connection",
+            "firm",
+            "date",
+            "inspectors",
+            "findings",
+            "devices_found",
+            "outcome",
+            "operator_bin",
+            "operator_name",
+        ]
 
     def clean(self):
         data = super().clean()

@@ -13,8 +13,8 @@ import django_filters as df
 from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Q
-from django.utils.translation import gettext as _
 from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
@@ -217,16 +217,32 @@ class AnyOfFilter(df.MultipleChoiceFilter):
 def date_range(field: str, verbose) -> tuple[DateFilter, DateFilter]:
     """`<field>_after` and `<field>_before`, both inclusive."""
     return (
-        DateFilter(field_name=field, lookup_expr="gte", label=format_lazy(gettext_lazy("{field} on or after (YYYY-MM-DD)"), field=verbose)),
-        DateFilter(field_name=field, lookup_expr="lte", label=format_lazy(gettext_lazy("{field} on or before (YYYY-MM-DD)"), field=verbose)),
+        DateFilter(
+            field_name=field,
+            lookup_expr="gte",
+            label=format_lazy(gettext_lazy("{field} on or after (YYYY-MM-DD)"), field=verbose),
+        ),
+        DateFilter(
+            field_name=field,
+            lookup_expr="lte",
+            label=format_lazy(gettext_lazy("{field} on or before (YYYY-MM-DD)"), field=verbose),
+        ),
     )
 
 
 def instant_range(field: str, verbose) -> tuple[InstantFilter, InstantFilter]:
     """`<field>_after` (inclusive) and `<field>_before` (exclusive)."""
     return (
-        InstantFilter(field_name=field, lookup_expr="gte", label=format_lazy(gettext_lazy("{field} at or after (RFC 3339)"), field=verbose)),
-        InstantFilter(field_name=field, lookup_expr="lt", label=format_lazy(gettext_lazy("{field} before (RFC 3339)"), field=verbose)),
+        InstantFilter(
+            field_name=field,
+            lookup_expr="gte",
+            label=format_lazy(gettext_lazy("{field} at or after (RFC 3339)"), field=verbose),
+        ),
+        InstantFilter(
+            field_name=field,
+            lookup_expr="lt",
+            label=format_lazy(gettext_lazy("{field} before (RFC 3339)"), field=verbose),
+        ),
     )
 
 
@@ -253,7 +269,9 @@ class FirmFilter(StaffFilterSet):
     region = regions()
     origin = df.ChoiceFilter(choices=Firm.Origin.choices)
     verification = df.ChoiceFilter(choices=Firm.Verification.choices)
-    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label=gettext_lazy("Legal status (staff)"))
+    legal_status = df.ChoiceFilter(
+        choices=LegalStatus.choices, method="filter_legal_status", label=gettext_lazy("Legal status (staff)")
+    )
     staff_only = ("legal_status",)
 
     class Meta:
@@ -270,10 +288,16 @@ class FacilityFilter(StaffFilterSet):
     firm_bin = BinFilter(field_name="firm__bin", label=gettext_lazy("Firm BIN"))
     region = regions()
     meter_id = df.CharFilter(method="filter_meter_id", label=gettext_lazy("A meter id of its grid connections"))
-    capacity_mw_min = NumberFilter(field_name="capacity_mw", lookup_expr="gte", label=gettext_lazy("Capacity at least, MW"))
-    capacity_mw_max = NumberFilter(field_name="capacity_mw", lookup_expr="lte", label=gettext_lazy("Capacity at most, MW"))
+    capacity_mw_min = NumberFilter(
+        field_name="capacity_mw", lookup_expr="gte", label=gettext_lazy("Capacity at least, MW")
+    )
+    capacity_mw_max = NumberFilter(
+        field_name="capacity_mw", lookup_expr="lte", label=gettext_lazy("Capacity at most, MW")
+    )
     created_after, created_before = instant_range("created_at", gettext_lazy("Created"))
-    legal_status = df.ChoiceFilter(choices=LegalStatus.choices, method="filter_legal_status", label=gettext_lazy("Legal status (staff)"))
+    legal_status = df.ChoiceFilter(
+        choices=LegalStatus.choices, method="filter_legal_status", label=gettext_lazy("Legal status (staff)")
+    )
     staff_only = ("legal_status",)
 
     class Meta:
@@ -281,8 +305,9 @@ class FacilityFilter(StaffFilterSet):
         fields: list = []
 
     def filter_meter_id(self, queryset, name, value):
-        return queryset.filter(pk__in=Facility.connections.through.objects.filter(
-            connection__meter_id=value).values("facility_id"))
+        return queryset.filter(
+            pk__in=Facility.connections.through.objects.filter(connection__meter_id=value).values("facility_id")
+        )
 
     def filter_legal_status(self, queryset, name, value):
         return with_status(queryset, facility_conditions(), value)
@@ -292,9 +317,13 @@ class LicenceFilter(df.FilterSet):
     number = df.CharFilter(label=gettext_lazy("Licence number"))
     firm = IdFilter(field_name="firm_id", label=gettext_lazy("Firm id"))
     firm_bin = BinFilter(field_name="firm__bin", label=gettext_lazy("Firm BIN"))
-    facility_ref = df.CharFilter(method="filter_facility_ref", label=gettext_lazy("Covers the facility with this reference"))
+    facility_ref = df.CharFilter(
+        method="filter_facility_ref", label=gettext_lazy("Covers the facility with this reference")
+    )
     region = AnyOfFilter(
-        choices=Region.choices, method="filter_region", label=gettext_lazy("Covers a facility in this region (repeat for several)")
+        choices=Region.choices,
+        method="filter_region",
+        label=gettext_lazy("Covers a facility in this region (repeat for several)"),
     )
     status = AnyOfFilter(choices=Licence.Status.choices, label=gettext_lazy("Status (repeat for several)"))
     subtype = df.ChoiceFilter(choices=Licence.Subtype.choices)
@@ -307,14 +336,16 @@ class LicenceFilter(df.FilterSet):
         fields: list = []
 
     def filter_facility_ref(self, queryset, name, value):
-        return queryset.filter(pk__in=Licence.facilities.through.objects.filter(
-            facility__ref=value).values("licence_id"))
+        return queryset.filter(
+            pk__in=Licence.facilities.through.objects.filter(facility__ref=value).values("licence_id")
+        )
 
     def filter_region(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(pk__in=Licence.facilities.through.objects.filter(
-            facility__region__in=value).values("licence_id"))
+        return queryset.filter(
+            pk__in=Licence.facilities.through.objects.filter(facility__region__in=value).values("licence_id")
+        )
 
     def filter_in_force_on(self, queryset, name, value):
         return queryset.filter(status=Licence.Status.ACTIVE, valid_from__lte=value, valid_until__gte=value)
@@ -327,10 +358,14 @@ class DeclarationFilter(df.FilterSet):
     region = regions("facility__region")
     month = MonthFilter(field_name="month", label=gettext_lazy("Month (YYYY-MM)"))
     month_after = MonthFilter(field_name="month", lookup_expr="gte", label=gettext_lazy("Month on or after (YYYY-MM)"))
-    month_before = MonthFilter(field_name="month", lookup_expr="lte", label=gettext_lazy("Month on or before (YYYY-MM)"))
+    month_before = MonthFilter(
+        field_name="month", lookup_expr="lte", label=gettext_lazy("Month on or before (YYYY-MM)")
+    )
     power_source = df.ChoiceFilter(choices=PowerDeclaration.PowerSource.choices)
     review = df.ChoiceFilter(choices=PowerDeclaration.Review.choices)
-    is_current = StrictBooleanFilter(label=gettext_lazy("Only the filing in force (true) or only superseded ones (false)"))
+    is_current = StrictBooleanFilter(
+        label=gettext_lazy("Only the filing in force (true) or only superseded ones (false)")
+    )
     filed_after, filed_before = instant_range("filed_at", gettext_lazy("Filed"))
 
     class Meta:
@@ -359,7 +394,9 @@ class FlagFilter(df.FilterSet):
 
     def filter_firm_bin(self, queryset, name, value):
         return queryset.filter(
-            Q(firm__bin=value) | Q(facility__firm__bin=value) | Q(licence__firm__bin=value)
+            Q(firm__bin=value)
+            | Q(facility__firm__bin=value)
+            | Q(licence__firm__bin=value)
             | Q(connection__consumer_bin=value)
         )
 

@@ -178,7 +178,13 @@ class KeysetPagination(CursorPagination):
                 raise invalid
             position = [_checked(field.to_python(value)) for field, value in zip(fields, values, strict=True)]
         except (
-            binascii.Error, UnicodeDecodeError, ValueError, TypeError, KeyError, OverflowError, DjangoValidationError
+            binascii.Error,
+            UnicodeDecodeError,
+            ValueError,
+            TypeError,
+            KeyError,
+            OverflowError,
+            DjangoValidationError,
         ):
             raise invalid from None
         return bool(reverse), position

@@ -1,6 +1,5 @@
 """POST /api/v1/readings/: a grid operator pushes hourly readings (JSON list or CSV body)."""
 
-import shutil
 import tempfile
 
 from django.conf import settings
@@ -16,15 +15,19 @@ from registry.services.readings import ReadingSource, json_source, readings_impo
 
 from .permissions import IsGridOperator
 
-
 _DETAIL = inline_serializer("ReadingsDetail", {"detail": serializers.CharField()})
 _ROWS = inline_serializer(
     "ReadingRow",
     {
         "meter_id": serializers.CharField(),
         "period_start": serializers.DateTimeField(help_text=gettext_lazy("On the hour, ISO 8601 with an offset or Z.")),
-        "kwh": serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0, coerce_to_string=False,
-                                        help_text=gettext_lazy("A number or a decimal string.")),
+        "kwh": serializers.DecimalField(
+            max_digits=12,
+            decimal_places=3,
+            min_value=0,
+            coerce_to_string=False,
+            help_text=gettext_lazy("A number or a decimal string."),
+        ),
     },
     many=True,
 )
@@ -75,7 +78,9 @@ class ReadingsView(APIView):
                         )
                     },
                 ),
-                description=gettext_lazy("Every error found (the first 100), with its line and column; nothing was saved."),
+                description=gettext_lazy(
+                    "Every error found (the first 100), with its line and column; nothing was saved."
+                ),
             ),
             401: OpenApiResponse(_DETAIL, description=gettext_lazy("No valid token.")),
             403: OpenApiResponse(_DETAIL, description=gettext_lazy("Not a grid operator's account.")),
@@ -104,8 +109,10 @@ class ReadingsView(APIView):
             size = _spool(request._request, spool, settings.READINGS_API_MAX_BYTES)
             if size is None:
                 return Response(
-                    {"detail": _("The body is larger than %(max)d bytes: send the readings in smaller batches.")
-                     % {"max": settings.READINGS_API_MAX_BYTES}},
+                    {
+                        "detail": _("The body is larger than %(max)d bytes: send the readings in smaller batches.")
+                        % {"max": settings.READINGS_API_MAX_BYTES}
+                    },
                     status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                 )
             try:

@@ -39,7 +39,7 @@ class LegalStatusField(serializers.ChoiceField):
             read_only=True,
             allow_null=True,
             allow_blank=True,
-            help_text=gettext_lazy("CONTRACT §3 legal status; \"\" when none applies. Null for firm users (staff only)."),
+            help_text=gettext_lazy('CONTRACT §3 legal status; "" when none applies. Null for firm users (staff only).'),
             **kwargs,
         )
 
@@ -59,14 +59,25 @@ def ref(source: str, **kwargs) -> serializers.CharField:
 @extend_schema_serializer(component_name="FirmRecord")
 class FirmSerializer(RegistrySerializer):
     # Not format "email": it is "" when the firm gave none.
-    email = serializers.CharField(read_only=True, help_text=gettext_lazy("Contact e-mail, \"\" when none was given."))
+    email = serializers.CharField(read_only=True, help_text=gettext_lazy('Contact e-mail, "" when none was given.'))
     legal_status = LegalStatusField()
 
     class Meta:
         model = Firm
         fields = [
-            "id", "bin", "name", "region", "address", "email", "phone", "contact_person", "origin", "verification",
-            "legal_status", "created_at", "updated_at",
+            "id",
+            "bin",
+            "name",
+            "region",
+            "address",
+            "email",
+            "phone",
+            "contact_person",
+            "origin",
+            "verification",
+            "legal_status",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -75,7 +86,10 @@ class FirmSerializer(RegistrySerializer):
 class FacilitySerializer(RegistrySerializer):
     firm_bin = ref("firm.bin")
     meter_ids = serializers.SlugRelatedField(
-        source="connections", slug_field="meter_id", many=True, read_only=True,
+        source="connections",
+        slug_field="meter_id",
+        many=True,
+        read_only=True,
         help_text=gettext_lazy("Meter ids of its grid connections."),
     )
     legal_status = LegalStatusField()
@@ -83,8 +97,22 @@ class FacilitySerializer(RegistrySerializer):
     class Meta:
         model = Facility
         fields = [
-            "id", "ref", "firm", "firm_bin", "name", "region", "address", "latitude", "longitude", "capacity_mw",
-            "devices", "meter_ids", "unverified_meter_ids", "legal_status", "created_at", "updated_at",
+            "id",
+            "ref",
+            "firm",
+            "firm_bin",
+            "name",
+            "region",
+            "address",
+            "latitude",
+            "longitude",
+            "capacity_mw",
+            "devices",
+            "meter_ids",
+            "unverified_meter_ids",
+            "legal_status",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -93,15 +121,34 @@ class FacilitySerializer(RegistrySerializer):
 class LicenceSerializer(RegistrySerializer):
     firm_bin = ref("firm.bin")
     facility_refs = serializers.SlugRelatedField(
-        source="facilities", slug_field="ref", many=True, read_only=True, help_text=gettext_lazy("The facilities it covers.")
+        source="facilities",
+        slug_field="ref",
+        many=True,
+        read_only=True,
+        help_text=gettext_lazy("The facilities it covers."),
     )
-    in_force = serializers.SerializerMethodField(help_text=gettext_lazy("In force today (UTC): active and within its dates."))
+    in_force = serializers.SerializerMethodField(
+        help_text=gettext_lazy("In force today (UTC): active and within its dates.")
+    )
 
     class Meta:
         model = Licence
         fields = [
-            "id", "number", "firm", "firm_bin", "facility_refs", "capacity_mw", "subtype", "status", "valid_from",
-            "valid_until", "suspended_until", "status_reason", "in_force", "created_at", "updated_at",
+            "id",
+            "number",
+            "firm",
+            "firm_bin",
+            "facility_refs",
+            "capacity_mw",
+            "subtype",
+            "status",
+            "valid_from",
+            "valid_until",
+            "suspended_until",
+            "status_reason",
+            "in_force",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -118,8 +165,21 @@ class DeclarationSerializer(RegistrySerializer):
     class Meta:
         model = PowerDeclaration
         fields = [
-            "id", "facility", "facility_ref", "firm_bin", "month", "consumed_mwh", "peak_mw", "devices",
-            "power_source", "is_current", "supersedes", "review", "question", "answer", "filed_at",
+            "id",
+            "facility",
+            "facility_ref",
+            "firm_bin",
+            "month",
+            "consumed_mwh",
+            "peak_mw",
+            "devices",
+            "power_source",
+            "is_current",
+            "supersedes",
+            "review",
+            "question",
+            "answer",
+            "filed_at",
         ]
         read_only_fields = fields
 
@@ -127,7 +187,10 @@ class DeclarationSerializer(RegistrySerializer):
 @extend_schema_serializer(component_name="FlagRecord")
 class FlagSerializer(RegistrySerializer):
     region = serializers.ChoiceField(
-        source="subject_region", choices=Region.choices, read_only=True, allow_null=True,
+        source="subject_region",
+        choices=Region.choices,
+        read_only=True,
+        allow_null=True,
         help_text=gettext_lazy("The region of the flag's subject."),
     )
     meter_id = ref("connection.meter_id")
@@ -140,9 +203,26 @@ class FlagSerializer(RegistrySerializer):
     class Meta:
         model = Flag
         fields = [
-            "id", "rule", "severity", "status", "subject_type", "subject_ref", "region", "meter_id", "facility_ref",
-            "licence_number", "firm_bin", "month", "window_start", "window_end", "evidence", "assigned_to",
-            "decision_reason", "decided_at", "created_at", "updated_at",
+            "id",
+            "rule",
+            "severity",
+            "status",
+            "subject_type",
+            "subject_ref",
+            "region",
+            "meter_id",
+            "facility_ref",
+            "licence_number",
+            "firm_bin",
+            "month",
+            "window_start",
+            "window_end",
+            "evidence",
+            "assigned_to",
+            "decision_reason",
+            "decided_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -157,8 +237,20 @@ class InspectionSerializer(RegistrySerializer):
     class Meta:
         model = Inspection
         fields = [
-            "id", "date", "facility", "facility_ref", "connection", "meter_id", "firm", "firm_bin", "flag",
-            "inspectors", "findings", "devices_found", "outcome", "created_at",
+            "id",
+            "date",
+            "facility",
+            "facility_ref",
+            "connection",
+            "meter_id",
+            "firm",
+            "firm_bin",
+            "flag",
+            "inspectors",
+            "findings",
+            "devices_found",
+            "outcome",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -174,8 +266,25 @@ class EnforcementActionSerializer(RegistrySerializer):
     class Meta:
         model = EnforcementAction
         fields = [
-            "id", "action", "firm", "firm_bin", "firm_name", "facility", "facility_ref", "connection", "meter_id",
-            "inspection", "licence", "licence_number", "region", "date", "devices", "value_usd", "case_number",
-            "fine_kzt", "notes", "created_at",
+            "id",
+            "action",
+            "firm",
+            "firm_bin",
+            "firm_name",
+            "facility",
+            "facility_ref",
+            "connection",
+            "meter_id",
+            "inspection",
+            "licence",
+            "licence_number",
+            "region",
+            "date",
+            "devices",
+            "value_usd",
+            "case_number",
+            "fine_kzt",
+            "notes",
+            "created_at",
         ]
         read_only_fields = fields

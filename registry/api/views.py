@@ -43,8 +43,12 @@ FIELD_ERRORS = OpenApiResponse(
 )
 NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description=gettext_lazy("No valid token or session."))
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description=gettext_lazy("The account may not read these records."))
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description=gettext_lazy("No such record, or not one the account may see."))
-THROTTLED = OpenApiResponse(ErrorSerializer, description=gettext_lazy("Too many requests; retry after the Retry-After seconds."))
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description=gettext_lazy("No such record, or not one the account may see.")
+)
+THROTTLED = OpenApiResponse(
+    ErrorSerializer, description=gettext_lazy("Too many requests; retry after the Retry-After seconds.")
+)
 
 
 def documented(serializer, noun: str, description: str = ""):
@@ -58,7 +62,11 @@ def documented(serializer, noun: str, description: str = ""):
         retrieve=extend_schema(
             summary=f"One of the {noun}",
             responses={
-                200: serializer, 400: FIELD_ERRORS, 401: NOT_AUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND,
+                200: serializer,
+                400: FIELD_ERRORS,
+                401: NOT_AUTHENTICATED,
+                403: FORBIDDEN,
+                404: NOT_FOUND,
                 429: THROTTLED,
             },
         ),

@@ -96,7 +96,11 @@ def window_loads(window: Window) -> WindowLoads:
         if is_linked:
             linked.add(pk)
     members: dict[tuple[str, int], set[int]] = defaultdict(set)
-    for kind, subject_id, connection_id in _fetch(  # bandit B608: only SQL fragments of this module are formatted in; values are bound
+    for (
+        kind,
+        subject_id,
+        connection_id,
+    ) in _fetch(  # bandit B608: only SQL fragments of this module are formatted in; values are bound
         f"""
         SELECT 'facility', fc.facility_id, fc.connection_id
           FROM registry_facilityconnection fc
@@ -126,9 +130,7 @@ def window_loads(window: Window) -> WindowLoads:
     facility_loads = {pk: load for (kind, pk), load in loads.items() if kind == "facility"}
     licence_loads_ = {pk: load for (kind, pk), load in loads.items() if kind == "licence"}
     return WindowLoads(
-        connections=[
-            ConnectionLoad(pk, *meters[pk], load) for pk, load in per_connection.items() if pk not in linked
-        ],
+        connections=[ConnectionLoad(pk, *meters[pk], load) for pk, load in per_connection.items() if pk not in linked],
         facilities=[
             FacilityLoad(pk, ref, firm_id, facility_loads[pk])
             for pk, ref, firm_id in Facility.objects.filter(pk__in=facility_loads).values_list("pk", "ref", "firm_id")
@@ -161,9 +163,7 @@ def _summed_hourly(window: Window, subjects: dict[tuple[str, int], set[int]]) ->
         )
         SELECT kind, subject_id, count(*), sum(kwh), max(kwh) FROM hourly GROUP BY kind, subject_id
         """,
-        window.params(
-            kinds=[p[0] for p in pairs], subjects=[p[1] for p in pairs], connections=[p[2] for p in pairs]
-        ),
+        window.params(kinds=[p[0] for p in pairs], subjects=[p[1] for p in pairs], connections=[p[2] for p in pairs]),
     )
     return {(kind, subject_id): Load(n, window.hours, total, peak) for kind, subject_id, n, total, peak in rows}
 
@@ -249,7 +249,10 @@ def declared_months(window: Window) -> list[DeclaredMonth]:
 
 
 def undeclared_months(window: Window) -> list[UndeclaredMonth]:
-    """Months past their deadline with no declaration, for facilities under a licence in force since before the month."""
+    """Months past their deadline with no declaration.
+
+    For facilities under a licence in force since before the month.
+    """
     due = months_due_in(window)
     if not due:
         return []

@@ -124,7 +124,9 @@ class Dataset:
 
     def _field(self, what: str, field: str | None) -> str:
         if field is None:
-            raise ExportError(_("the %(dataset)s export has no %(filter)s filter") % {"dataset": self.name, "filter": what})
+            raise ExportError(
+                _("the %(dataset)s export has no %(filter)s filter") % {"dataset": self.name, "filter": what}
+            )
         return field
 
     def _date_lookups(self, filters: ExportFilters) -> dict[str, Any]:
@@ -145,7 +147,7 @@ class Dataset:
         paths = [column.path for column in self.columns]
         formats = [column.format for column in self.columns]
         for values in self.queryset(filters).values_list(*paths).iterator(chunk_size=CHUNK_ROWS):
-            yield [fmt(value) if fmt else value for fmt, value in zip(formats, values)]
+            yield [fmt(value) if fmt else value for fmt, value in zip(formats, values, strict=True)]
 
 
 def _final_field(model: type[models.Model], path: str) -> models.Field:
@@ -160,7 +162,9 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def csv_stream(dataset: Dataset, filters: ExportFilters, *, on_done: Callable[[int], None] | None = None) -> Iterator[bytes]:
+def csv_stream(
+    dataset: Dataset, filters: ExportFilters, *, on_done: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
     """Yield the export as UTF-8 CSV blocks; call on_done with the row count at the end.
 
     A dataset that can write its rows in SQL (`copy_query`) streams them from

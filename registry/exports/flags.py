@@ -29,7 +29,5 @@ class FlagsExport(Dataset):
 
     def base_queryset(self):
         return Flag.objects.annotate(
-            subject_region=Coalesce(
-                "connection__region", "facility__region", "licence__firm__region", "firm__region"
-            )
+            subject_region=Coalesce("connection__region", "facility__region", "licence__firm__region", "firm__region")
         )

@@ -25,5 +25,7 @@ class InspectionsExport(Dataset):
 
     def base_queryset(self):
         return Inspection.objects.annotate(
-            inspector_names=StringAgg("inspectors__username", delimiter=";", order_by="inspectors__username", default="")
+            inspector_names=StringAgg(
+                "inspectors__username", delimiter=";", order_by="inspectors__username", default=""
+            )
         )

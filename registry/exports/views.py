@@ -20,10 +20,12 @@ PERMISSION = "registry.export_datasets"
 
 
 class ExportForm(forms.Form):
-    date_from = forms.DateField(label=_("From (UTC day)"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To (UTC day, inclusive)"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From (UTC day)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To (UTC day, inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     region = forms.ChoiceField(label=_("Region"), required=False, choices=[("", "—"), *Region.choices])
     status = forms.CharField(label=_("Status"), required=False, max_length=32)
     meter = forms.CharField(label=_("Meter id"), required=False, max_length=64)
@@ -37,8 +39,11 @@ class ExportForm(forms.Form):
     def filters(self) -> ExportFilters:
         data = self.cleaned_data
         return ExportFilters(
-            date_from=data.get("date_from"), date_to=data.get("date_to"), region=data.get("region") or None,
-            status=data.get("status") or None, meter=data.get("meter") or None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            region=data.get("region") or None,
+            status=data.get("status") or None,
+            meter=data.get("meter") or None,
         )
 
 
@@ -58,16 +63,20 @@ def staff_only(view):
 @staff_only
 @permission_required(PERMISSION, raise_exception=True)
 def index(request):
-    return render(request, "exports/index.html",
-                  {**admin.site.each_context(request), "datasets": list(DATASETS), "form": ExportForm()})
+    return render(
+        request,
+        "exports/index.html",
+        {**admin.site.each_context(request), "datasets": list(DATASETS), "form": ExportForm()},
+    )
 
 
 @login_required(login_url="admin:login")
 @staff_only
 @permission_required(PERMISSION, raise_exception=True)
 def download(request, dataset: str):
-    form = ExportForm({key: request.GET.get(key.removeprefix("date_"), request.GET.get(key, ""))
-                       for key in ExportForm.base_fields})
+    form = ExportForm(
+        {key: request.GET.get(key.removeprefix("date_"), request.GET.get(key, "")) for key in ExportForm.base_fields}
+    )
     error = None
     if form.is_valid():
         try:
@@ -75,12 +84,22 @@ def download(request, dataset: str):
         except ExportError as problem:
             error = str(problem)
         else:
-            blocks = export_start(dataset=chosen, filters=form.filters(), actor=request.user.get_username(),
-                                  user=request.user)
+            blocks = export_start(
+                dataset=chosen, filters=form.filters(), actor=request.user.get_username(), user=request.user
+            )
             response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
             stamp = timezone.now().strftime("%Y%m%d-%H%M")
             response["Content-Disposition"] = f'attachment; filename="{chosen.name}-{stamp}.csv"'
             return response
-    return render(request, "exports/index.html",
-                  {**admin.site.each_context(request), "datasets": list(DATASETS), "form": form, "error": error,
-                   "chosen": dataset}, status=400)
+    return render(
+        request,
+        "exports/index.html",
+        {
+            **admin.site.each_context(request),
+            "datasets": list(DATASETS),
+            "form": form,
+            "error": error,
+            "chosen": dataset,
+        },
+        status=400,
+    )

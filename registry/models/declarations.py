@@ -41,6 +41,7 @@ class PowerDeclaration(models.Model):
         related_name="superseded_by",
         verbose_name=_("corrects"),
     )
+
     class Review(models.TextChoices):
         FILED = "filed", _("Filed")
         RETURNED = "returned", _("Returned with a question")

@@ -9,7 +9,9 @@ from .common import audited
 
 
 def _ratio(verbose_name, default: str, help_text=""):
-    return models.DecimalField(verbose_name, max_digits=6, decimal_places=3, default=Decimal(default), help_text=help_text)
+    return models.DecimalField(
+        verbose_name, max_digits=6, decimal_places=3, default=Decimal(default), help_text=help_text
+    )
 
 
 @audited
@@ -29,7 +31,8 @@ class DetectionSettings(models.Model):
     related_party_years = models.PositiveSmallIntegerField(_("related party: look back, years"), default=3)
     dismissal_silence_days = models.PositiveSmallIntegerField(_("a dismissal silences for, days"), default=180)
     dismissal_regrowth_ratio = _ratio(
-        _("a dismissed subject returns when its average load grows by more than"), "0.50",
+        _("a dismissed subject returns when its average load grows by more than"),
+        "0.50",
         help_text=_("0.50 = more than 50% above the dismissed evidence."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -24,7 +24,10 @@ class Facility(models.Model):
     capacity_mw = models.DecimalField(_("installed capacity, MW"), max_digits=10, decimal_places=3)
     devices = models.PositiveIntegerField(_("devices"), null=True, blank=True)
     unverified_meter_ids = ArrayField(
-        models.CharField(max_length=64), default=list, blank=True, verbose_name=_("meter ids to verify"),
+        models.CharField(max_length=64),
+        default=list,
+        blank=True,
+        verbose_name=_("meter ids to verify"),
         help_text=_("Meter ids the firm gave that no grid connection in the registry has yet."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -87,8 +87,7 @@ class Ownership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["firm", "person", "role"], name="ownership_unique_role"),
             models.CheckConstraint(
-                condition=models.Q(share_percent__isnull=True)
-                | models.Q(share_percent__gte=0, share_percent__lte=100),
+                condition=models.Q(share_percent__isnull=True) | models.Q(share_percent__gte=0, share_percent__lte=100),
                 name="ownership_share_0_100",
             ),
         ]

@@ -85,6 +85,9 @@ class MeterReading(models.Model):
             models.CheckConstraint(condition=OnTheHour("period_start"), name="reading_on_the_hour"),
         ]
 
+    def __str__(self):
+        return f"{self.connection_id} {self.period_start:%Y-%m-%dT%H:%MZ}"
+
 
 class GridOperatorAccount(models.Model):
     """A grid company's system account: its API token may push readings for that company's meters only."""

@@ -86,7 +86,10 @@ class Licence(models.Model):
                 when=pgtrigger.After,
                 operation=pgtrigger.Update,
                 condition=pgtrigger.AnyChange("status", "valid_from", "valid_until"),
-                func="UPDATE registry_licencecoverage SET licence_id = licence_id WHERE licence_id = NEW.id; RETURN NULL;",
+                func=(
+                    "UPDATE registry_licencecoverage SET licence_id = licence_id WHERE licence_id = NEW.id;"
+                    " RETURN NULL;"
+                ),
             ),
         ]
 
@@ -111,7 +114,9 @@ class LicenceCoverage(models.Model):
     """
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="coverage", verbose_name=_("licence"))
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="coverage", verbose_name=_("facility"))
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="coverage", verbose_name=_("facility")
+    )
     period = DateRangeField(_("period"), null=True, editable=False)
     holds = models.BooleanField(_("holds the facility"), default=False, editable=False)
 

@@ -63,7 +63,11 @@ class Flag(models.Model):
     subject_type = models.CharField(_("subject type"), max_length=16, choices=SubjectType.choices)
     subject_ref = models.CharField(_("subject"), max_length=64)
     connection = models.ForeignKey(
-        GridConnection, on_delete=models.PROTECT, null=True, blank=True, related_name="flags",
+        GridConnection,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="flags",
         verbose_name=_("grid connection"),
     )
     facility = models.ForeignKey(
@@ -80,7 +84,11 @@ class Flag(models.Model):
     window_end = models.DateTimeField(_("window end"))
     evidence = models.JSONField(_("evidence"), default=dict)
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_flags",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_flags",
         verbose_name=_("assigned to"),
     )
     decision_reason = models.TextField(_("reason for the decision"), blank=True)
@@ -124,11 +132,19 @@ class Inspection(models.Model):
     Outcome = InspectionOutcome
 
     facility = models.ForeignKey(
-        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="inspections",
+        Facility,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
         verbose_name=_("facility"),
     )
     connection = models.ForeignKey(
-        GridConnection, on_delete=models.PROTECT, null=True, blank=True, related_name="inspections",
+        GridConnection,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
         verbose_name=_("grid connection"),
     )
     firm = models.ForeignKey(
@@ -189,19 +205,35 @@ class EnforcementAction(models.Model):
         Firm, on_delete=models.PROTECT, related_name="enforcement_actions", verbose_name=_("operator")
     )
     facility = models.ForeignKey(
-        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="enforcement_actions",
+        Facility,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enforcement_actions",
         verbose_name=_("facility"),
     )
     connection = models.ForeignKey(
-        GridConnection, on_delete=models.PROTECT, null=True, blank=True, related_name="enforcement_actions",
+        GridConnection,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enforcement_actions",
         verbose_name=_("grid connection"),
     )
     inspection = models.ForeignKey(
-        Inspection, on_delete=models.SET_NULL, null=True, blank=True, related_name="enforcement_actions",
+        Inspection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="enforcement_actions",
         verbose_name=_("inspection"),
     )
     licence = models.ForeignKey(
-        Licence, on_delete=models.PROTECT, null=True, blank=True, related_name="enforcement_actions",
+        Licence,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enforcement_actions",
         verbose_name=_("licence"),
     )
     region = models.CharField(_("region"), max_length=32, choices=Region.choices)
@@ -218,7 +250,9 @@ class EnforcementAction(models.Model):
         verbose_name_plural = _("enforcement actions")
         ordering = ["-date", "id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(action__in=EnforcementActionAction.values), name="enforcement_action_known"),
+            models.CheckConstraint(
+                condition=models.Q(action__in=EnforcementActionAction.values), name="enforcement_action_known"
+            ),
             models.CheckConstraint(condition=non_negative("value_usd", nullable=True), name="enforcement_value_gte_0"),
             models.CheckConstraint(condition=non_negative("fine_kzt", nullable=True), name="enforcement_fine_gte_0"),
             models.CheckConstraint(

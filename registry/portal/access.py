@@ -25,7 +25,9 @@ class FirmUserMixin(LoginRequiredMixin):
             raise PermissionDenied(_("This account is not linked to a firm."))
         self.firm: Firm = membership.firm
         if self.requires_verified_firm and self.firm.verification != Firm.Verification.VERIFIED:
-            messages.warning(request, _("Your firm is waiting for verification by the regulator; you can file once it is verified."))
+            messages.warning(
+                request, _("Your firm is waiting for verification by the regulator; you can file once it is verified.")
+            )
             return redirect("portal:dashboard")
         return super().dispatch(request, *args, **kwargs)
 

@@ -13,22 +13,57 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(template_name="portal/login.html"), name="login"),
     path("logout/", auth.LogoutView.as_view(next_page=reverse_lazy("accounts:login")), name="logout"),
     path("signup/", views.SignUpView.as_view(), name="signup"),
-    path("password/change/", auth.PasswordChangeView.as_view(
-        template_name="portal/form.html", success_url=reverse_lazy("portal:dashboard"),
-        extra_context={"title": _("Change your password")}), name="password_change"),
-    path("password/reset/", auth.PasswordResetView.as_view(
-        template_name="portal/form.html", form_class=InvitationAwarePasswordResetForm, email_template_name="portal/email/password_reset.txt",
-        subject_template_name="portal/email/password_reset_subject.txt",
-        success_url=reverse_lazy("accounts:password_reset_done"), extra_context={"title": _("Reset your password")}),
-        name="password_reset"),
-    path("password/reset/sent/", auth.PasswordResetDoneView.as_view(template_name="portal/message.html",
-         extra_context={"title": _("Check your email")}), name="password_reset_done"),
-    path("reset/<uidb64>/<token>/", auth.PasswordResetConfirmView.as_view(
-        template_name="portal/set_password.html", success_url=reverse_lazy("accounts:password_reset_complete"),
-        extra_context={"title": _("Set your password")}), name="password_reset_confirm"),
-    path("invite/<uidb64>/<token>/", auth.PasswordResetConfirmView.as_view(
-        template_name="portal/set_password.html", success_url=reverse_lazy("accounts:password_reset_complete"),
-        extra_context={"title": _("Set your password")}), name="invite"),
-    path("reset/done/", auth.PasswordResetCompleteView.as_view(template_name="portal/message.html",
-         extra_context={"title": _("Your password is set")}), name="password_reset_complete"),
+    path(
+        "password/change/",
+        auth.PasswordChangeView.as_view(
+            template_name="portal/form.html",
+            success_url=reverse_lazy("portal:dashboard"),
+            extra_context={"title": _("Change your password")},
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/reset/",
+        auth.PasswordResetView.as_view(
+            template_name="portal/form.html",
+            form_class=InvitationAwarePasswordResetForm,
+            email_template_name="portal/email/password_reset.txt",
+            subject_template_name="portal/email/password_reset_subject.txt",
+            success_url=reverse_lazy("accounts:password_reset_done"),
+            extra_context={"title": _("Reset your password")},
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth.PasswordResetDoneView.as_view(
+            template_name="portal/message.html", extra_context={"title": _("Check your email")}
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth.PasswordResetConfirmView.as_view(
+            template_name="portal/set_password.html",
+            success_url=reverse_lazy("accounts:password_reset_complete"),
+            extra_context={"title": _("Set your password")},
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "invite/<uidb64>/<token>/",
+        auth.PasswordResetConfirmView.as_view(
+            template_name="portal/set_password.html",
+            success_url=reverse_lazy("accounts:password_reset_complete"),
+            extra_context={"title": _("Set your password")},
+        ),
+        name="invite",
+    ),
+    path(
+        "reset/done/",
+        auth.PasswordResetCompleteView.as_view(
+            template_name="portal/message.html", extra_context={"title": _("Your password is set")}
+        ),
+        name="password_reset_complete",
+    ),
 ]

@@ -36,13 +36,18 @@ class ProfileForm(forms.ModelForm):
 
 class OwnerForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=255)
-    iin = forms.CharField(label=_("IIN"), max_length=12, required=False, validators=[validate_bin],
-                          help_text=_("12 digits."))
+    iin = forms.CharField(
+        label=_("IIN"), max_length=12, required=False, validators=[validate_bin], help_text=_("12 digits.")
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Ownership.Role.choices)
-    share_percent = forms.DecimalField(label=_("Share, %"), required=False, min_value=0, max_value=100,
-                                       max_digits=5, decimal_places=2)
-    is_pep = forms.BooleanField(label=_("Politically exposed person"), required=False,
-                                help_text=_("A senior public official, or a close relative or associate of one."))
+    share_percent = forms.DecimalField(
+        label=_("Share, %"), required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    is_pep = forms.BooleanField(
+        label=_("Politically exposed person"),
+        required=False,
+        help_text=_("A senior public official, or a close relative or associate of one."),
+    )
 
 
 class FacilityForm(forms.Form):
@@ -50,18 +55,24 @@ class FacilityForm(forms.Form):
     region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
     address = forms.CharField(label=_("Address"), max_length=500, required=False)
     latitude = forms.DecimalField(label=_("Latitude"), required=False, min_value=-90, max_value=90, decimal_places=6)
-    longitude = forms.DecimalField(label=_("Longitude"), required=False, min_value=-180, max_value=180,
-                                   decimal_places=6)
+    longitude = forms.DecimalField(
+        label=_("Longitude"), required=False, min_value=-180, max_value=180, decimal_places=6
+    )
     capacity_mw = forms.DecimalField(label=_("Installed capacity, MW"), min_value=0, max_digits=10, decimal_places=3)
     devices = forms.IntegerField(label=_("Mining devices"), required=False, min_value=0)
     meter_ids = forms.CharField(
-        label=_("Grid meter ids"), widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("As on your grid company's bill, separated by commas or new lines. A meter the registry does not "
-                    "have under your BIN yet is kept for the regulator to verify."),
+        label=_("Grid meter ids"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "As on your grid company's bill, separated by commas or new lines. A meter the registry does not "
+            "have under your BIN yet is kept for the regulator to verify."
+        ),
     )
 
     def clean_meter_ids(self):
-        meters = list(dict.fromkeys(m.strip() for m in re.split(r"[,;\s]+", self.cleaned_data["meter_ids"]) if m.strip()))
+        meters = list(
+            dict.fromkeys(m.strip() for m in re.split(r"[,;\s]+", self.cleaned_data["meter_ids"]) if m.strip())
+        )
         if not meters:
             raise forms.ValidationError(_("Give at least one meter id."))
         if any(len(m) > 64 for m in meters):
@@ -87,8 +98,10 @@ class PdfFilesField(forms.FileField):
             upload = super().clean(upload, initial)
             limit = settings.DOCUMENT_MAX_BYTES
             if upload.size > limit:
-                errors.append(_("“%(name)s” is %(size).1f MB; the limit is %(limit).0f MB.")
-                              % {"name": upload.name, "size": upload.size / 1e6, "limit": limit / 1e6})
+                errors.append(
+                    _("“%(name)s” is %(size).1f MB; the limit is %(limit).0f MB.")
+                    % {"name": upload.name, "size": upload.size / 1e6, "limit": limit / 1e6}
+                )
                 continue
             head = upload.read(len(PDF_MAGIC))
             upload.seek(0)
@@ -120,8 +133,12 @@ class DeclarationForm(forms.Form):
     month = MonthField(label=_("Month"))
     consumed_mwh = forms.DecimalField(label=_("Energy consumed, MWh"), max_digits=12, decimal_places=3)
     peak_mw = forms.DecimalField(label=_("Peak load, MW"), required=False, max_digits=10, decimal_places=3)
-    devices = forms.IntegerField(label=_("Devices operating"), required=False, min_value=0,
-                                 error_messages={"min_value": _("The number of devices cannot be negative.")})
+    devices = forms.IntegerField(
+        label=_("Devices operating"),
+        required=False,
+        min_value=0,
+        error_messages={"min_value": _("The number of devices cannot be negative.")},
+    )
     power_source = forms.ChoiceField(label=_("Power source"), choices=PowerDeclaration.PowerSource.choices)
 
     def __init__(self, *args, firm: Firm, correcting: PowerDeclaration | None = None, **kwargs):
@@ -145,11 +162,18 @@ class DeclarationForm(forms.Form):
             self.add_error(field, message)
         current = PowerDeclaration.objects.filter(facility=facility, month=month, is_current=True).first()
         if current is not None and (self.correcting is None or self.correcting.pk != current.pk):
-            self.add_error("month", format_html(
-                _("{month} is already declared for {facility}. <a href=\"{url}\">Correct that declaration</a> instead."),
-                month=f"{month:%Y-%m}", facility=facility.ref,
-                url=reverse("portal:declaration-correct", args=[current.pk]),
-            ))
+            self.add_error(
+                "month",
+                format_html(
+                    _(
+                        "{month} is already declared for {facility}. "
+                        '<a href="{url}">Correct that declaration</a> instead.'
+                    ),
+                    month=f"{month:%Y-%m}",
+                    facility=facility.ref,
+                    url=reverse("portal:declaration-correct", args=[current.pk]),
+                ),
+            )
         return data
 
 
@@ -158,16 +182,29 @@ class AnswerForm(forms.Form):
 
 
 class SignUpForm(UserCreationForm):
-    bin = forms.CharField(label=_("BIN"), max_length=12, validators=[validate_bin],
-                          help_text=_("Your firm's 12-digit business identification number."))
+    bin = forms.CharField(
+        label=_("BIN"),
+        max_length=12,
+        validators=[validate_bin],
+        help_text=_("Your firm's 12-digit business identification number."),
+    )
     firm_name = forms.CharField(label=_("Firm name"), max_length=255)
     region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
     email = forms.EmailField(label=_("Email"))
     contact_person = forms.CharField(label=_("Contact person"), max_length=255)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
 
-    field_order = ["bin", "firm_name", "region", "contact_person", "email", "phone", "username", "password1",
-                   "password2"]
+    field_order = [
+        "bin",
+        "firm_name",
+        "region",
+        "contact_person",
+        "email",
+        "phone",
+        "username",
+        "password1",
+        "password2",
+    ]
 
     def clean_bin(self):
         value = self.cleaned_data["bin"]

@@ -32,7 +32,9 @@ class DashboardView(FirmUserMixin, TemplateView):
         deadline = today.replace(day=DECLARATION_DEADLINE_DAY) if today.day <= DECLARATION_DEADLINE_DAY else None
         facilities_ = list(Facility.objects.filter(firm=self.firm).order_by("ref"))
         declared = set(
-            PowerDeclaration.objects.filter(facility__firm=self.firm, month=last_month).values_list("facility_id", flat=True)
+            PowerDeclaration.objects.filter(facility__firm=self.firm, month=last_month).values_list(
+                "facility_id", flat=True
+            )
         )
         month_end = today.replace(day=1)
         context.update(
@@ -65,8 +67,11 @@ class ProfileView(FirmUserMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["readonly"] = [(_("BIN"), self.firm.bin), (_("Name"), self.firm.name),
-                               (_("Region"), self.firm.get_region_display())]
+        context["readonly"] = [
+            (_("BIN"), self.firm.bin),
+            (_("Name"), self.firm.name),
+            (_("Region"), self.firm.get_region_display()),
+        ]
         return context
 
 
@@ -84,7 +89,9 @@ class OwnerFormView(FirmUserMixin, FormView):
 
     def get_ownership(self):
         if "pk" in self.kwargs:
-            return get_object_or_404(Ownership.objects.filter(firm=self.firm).select_related("person"), pk=self.kwargs["pk"])
+            return get_object_or_404(
+                Ownership.objects.filter(firm=self.firm).select_related("person"), pk=self.kwargs["pk"]
+            )
         return None
 
     def get_initial(self):
@@ -92,8 +99,13 @@ class OwnerFormView(FirmUserMixin, FormView):
         if ownership is None:
             return {}
         person = ownership.person
-        return {"full_name": person.full_name, "iin": person.iin, "role": ownership.role,
-                "share_percent": ownership.share_percent, "is_pep": person.is_pep}
+        return {
+            "full_name": person.full_name,
+            "iin": person.iin,
+            "role": ownership.role,
+            "share_percent": ownership.share_percent,
+            "is_pep": person.is_pep,
+        }
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=_("Owner or director"), **kwargs)
@@ -131,9 +143,16 @@ class FacilityFormView(FirmUserMixin, FormView):
         if facility is None:
             return {"region": self.firm.region}
         meters = [c.meter_id for c in facility.connections.all()] + list(facility.unverified_meter_ids)
-        return {"name": facility.name, "region": facility.region, "address": facility.address,
-                "latitude": facility.latitude, "longitude": facility.longitude, "capacity_mw": facility.capacity_mw,
-                "devices": facility.devices, "meter_ids": ", ".join(meters)}
+        return {
+            "name": facility.name,
+            "region": facility.region,
+            "address": facility.address,
+            "latitude": facility.latitude,
+            "longitude": facility.longitude,
+            "capacity_mw": facility.capacity_mw,
+            "devices": facility.devices,
+            "meter_ids": ", ".join(meters),
+        }
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=_("Facility"), **kwargs)
@@ -141,8 +160,11 @@ class FacilityFormView(FirmUserMixin, FormView):
     def form_valid(self, form):
         facility = facilities.facility_save(firm=self.firm, facility=self.get_facility(), **form.cleaned_data)
         if facility.unverified_meter_ids:
-            messages.warning(self.request, _("Meters kept for the regulator to verify: %(meters)s")
-                             % {"meters": ", ".join(facility.unverified_meter_ids)})
+            messages.warning(
+                self.request,
+                _("Meters kept for the regulator to verify: %(meters)s")
+                % {"meters": ", ".join(facility.unverified_meter_ids)},
+            )
         messages.success(self.request, _("Facility %(ref)s saved.") % {"ref": facility.ref})
         return super().form_valid(form)
 
@@ -193,8 +215,12 @@ class DocumentDownloadView(View):
         staff = request.user.is_staff and request.user.has_perm("registry.view_licencedocument")
         if not (own or staff):
             raise Http404
-        return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.original_name,
-                            content_type="application/pdf")
+        return FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type="application/pdf",
+        )
 
 
 class DeclarationListView(FirmUserMixin, ListView):
@@ -202,8 +228,11 @@ class DeclarationListView(FirmUserMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return (PowerDeclaration.objects.filter(facility__firm=self.firm)
-                .select_related("facility").order_by("-month", "facility__ref", "-filed_at"))
+        return (
+            PowerDeclaration.objects.filter(facility__firm=self.firm)
+            .select_related("facility")
+            .order_by("-month", "facility__ref", "-filed_at")
+        )
 
 
 class DeclarationDetailView(FirmUserMixin, DetailView):
@@ -237,8 +266,14 @@ class DeclarationFileView(FirmUserMixin, FormView):
         d = self.get_correcting()
         if d is None:
             return {}
-        return {"facility": d.facility, "month": d.month, "consumed_mwh": d.consumed_mwh, "peak_mw": d.peak_mw,
-                "devices": d.devices, "power_source": d.power_source}
+        return {
+            "facility": d.facility,
+            "month": d.month,
+            "consumed_mwh": d.consumed_mwh,
+            "peak_mw": d.peak_mw,
+            "devices": d.devices,
+            "power_source": d.power_source,
+        }
 
     def get_context_data(self, **kwargs):
         title = _("Correct a declaration") if self.get_correcting() else _("File a monthly declaration")
@@ -253,8 +288,11 @@ class DeclarationFileView(FirmUserMixin, FormView):
             form.add_error(None, str(error))
             return self.form_invalid(form)
         if changed:
-            messages.success(self.request, _("Declaration for %(facility)s, %(month)s filed.")
-                             % {"facility": declaration.facility.ref, "month": f"{declaration.month:%Y-%m}"})
+            messages.success(
+                self.request,
+                _("Declaration for %(facility)s, %(month)s filed.")
+                % {"facility": declaration.facility.ref, "month": f"{declaration.month:%Y-%m}"},
+            )
         else:
             messages.info(self.request, _("Nothing changed: the declaration already has these values."))
         return redirect("portal:declarations")
@@ -304,8 +342,13 @@ class SignUpView(FormView):
         data = form.cleaned_data
         try:
             user = firms.firm_sign_up(
-                bin=data["bin"], name=data["firm_name"], region=data["region"], email=data["email"],
-                contact_person=data["contact_person"], phone=data["phone"], username=data["username"],
+                bin=data["bin"],
+                name=data["firm_name"],
+                region=data["region"],
+                email=data["email"],
+                contact_person=data["contact_person"],
+                phone=data["phone"],
+                username=data["username"],
                 password=data["password1"],
             )
         except RegistryError as error:
@@ -314,4 +357,3 @@ class SignUpView(FormView):
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, _("Your firm is registered. The regulator will verify it before you can file."))
         return redirect(reverse("portal:dashboard"))
-

@@ -53,8 +53,12 @@ class PublicListView(ListAPIView):
 
 
 ERRORS = {
-    400: OpenApiResponse(description=_("A parameter is malformed: an unknown region code, an over-long q, "
-                                       "a page or page size that is not a whole number in range.")),
+    400: OpenApiResponse(
+        description=_(
+            "A parameter is malformed: an unknown region code, an over-long q, "
+            "a page or page size that is not a whole number in range."
+        )
+    ),
     429: OpenApiResponse(description=_("Too many requests from this address; retry after the Retry-After seconds.")),
 }
 

@@ -13,7 +13,9 @@ MAX_LICENCE_NUMBER = 32
 
 class SearchForm(forms.Form):
     q = forms.CharField(
-        label=_("BIN, name or licence number"), required=False, max_length=MAX_QUERY,
+        label=_("BIN, name or licence number"),
+        required=False,
+        max_length=MAX_QUERY,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     region = forms.ChoiceField(label=_("Region"), required=False, choices=[("", _("All regions")), *Region.choices])
@@ -31,14 +33,18 @@ class WarningSearchForm(SearchForm):
     """The warning list has no licence numbers to search."""
 
     q = forms.CharField(
-        label=_("BIN or name"), required=False, max_length=MAX_QUERY,
+        label=_("BIN or name"),
+        required=False,
+        max_length=MAX_QUERY,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
 
 
 class CheckForm(forms.Form):
     q = forms.CharField(
-        label=_("BIN or licence number"), required=False, max_length=64,
+        label=_("BIN or licence number"),
+        required=False,
+        max_length=64,
         help_text=_("A BIN has 12 digits; a licence number looks like KZ-DM-2024-000001."),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )

@@ -13,11 +13,14 @@ class SearchParams(serializers.Serializer):
     """The query parameters of both lists, as on the web pages."""
 
     q = serializers.CharField(
-        required=False, allow_blank=True, max_length=MAX_QUERY,
+        required=False,
+        allow_blank=True,
+        max_length=MAX_QUERY,
         help_text=_("A BIN (exact), part of a firm's name (any case) or, for licences, part of a licence number."),
     )
-    region = serializers.ChoiceField(choices=Region.choices, required=False, allow_blank=True,
-                                     help_text=_("Only entries in this region."))
+    region = serializers.ChoiceField(
+        choices=Region.choices, required=False, allow_blank=True, help_text=_("Only entries in this region.")
+    )
 
 
 class LicenceSerializer(serializers.Serializer):
@@ -35,7 +38,11 @@ class WarningSerializer(serializers.Serializer):
     operator_name = serializers.CharField(source="name", read_only=True)
     bin = serializers.CharField(read_only=True)
     regions = serializers.ListField(child=serializers.ChoiceField(choices=Region.choices), read_only=True)
-    date = serializers.DateField(source="last_date", read_only=True, allow_null=True,
-                                 help_text=_("The date of the latest action taken."))
-    actions = serializers.ListField(child=serializers.ChoiceField(choices=WarningAction.choices), read_only=True,
-                                    help_text=_("What was done, in the order the actions escalate."))
+    date = serializers.DateField(
+        source="last_date", read_only=True, allow_null=True, help_text=_("The date of the latest action taken.")
+    )
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=WarningAction.choices),
+        read_only=True,
+        help_text=_("What was done, in the order the actions escalate."),
+    )

@@ -73,9 +73,16 @@ def register(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     day = today()
     licences = public.licences_in_force(today=day, **filters) if filters is not None else Licence.objects.none()
-    return render(request, "public/licensed.html", {
-        "form": form, "page": _page(request, licences), "today": day, "filtered": bool(filters and any(filters.values())),
-    })
+    return render(
+        request,
+        "public/licensed.html",
+        {
+            "form": form,
+            "page": _page(request, licences),
+            "today": day,
+            "filtered": bool(filters and any(filters.values())),
+        },
+    )
 
 
 @require_safe
@@ -88,10 +95,17 @@ def operator_check(request: HttpRequest) -> HttpResponse:
         answer = public.operator_check(today=day, query=form.cleaned_data["q"])
         _labelled([answer.warning] if answer.warning is not None else [], actions=True)
         _labelled(answer.in_force + answer.not_in_force)
-    return render(request, "public/check.html", {
-        "form": form, "answer": answer, "Verdict": public.Verdict, "states": dict(public.LicenceState.choices),
-        "today": day,
-    })
+    return render(
+        request,
+        "public/check.html",
+        {
+            "form": form,
+            "answer": answer,
+            "Verdict": public.Verdict,
+            "states": dict(public.LicenceState.choices),
+            "today": day,
+        },
+    )
 
 
 @require_safe
@@ -100,10 +114,16 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     form = WarningSearchForm(request.GET or None)
     filters = form.filters()
     firms = public.warning_list(**filters) if filters is not None else Firm.objects.none()
-    return render(request, "public/warnings.html", {
-        "form": form, "page": _page(request, firms, actions=True), "today": today(),
-        "filtered": bool(filters and any(filters.values())),
-    })
+    return render(
+        request,
+        "public/warnings.html",
+        {
+            "form": form,
+            "page": _page(request, firms, actions=True),
+            "today": today(),
+            "filtered": bool(filters and any(filters.values())),
+        },
+    )
 
 
 def _csv_response(form: SearchForm, make_dataset: Callable[[dict], object], filename: str) -> HttpResponse:
@@ -124,7 +144,8 @@ def _csv_response(form: SearchForm, make_dataset: Callable[[dict], object], file
 def licensed_csv(request: HttpRequest) -> HttpResponse:
     day = today()
     return _csv_response(
-        SearchForm(request.GET), lambda filters: LicensedRegisterExport(today=day, **filters),
+        SearchForm(request.GET),
+        lambda filters: LicensedRegisterExport(today=day, **filters),
         f"minereg-licensed-{day}.csv",
     )
 

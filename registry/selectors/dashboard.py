@@ -279,7 +279,8 @@ def power_released(*, today: dt.date, days: int = 30) -> ReleasedPowerSummary:
                                    UNION
                                    SELECT fc.connection_id FROM registry_facilityconnection fc
                                     WHERE fc.facility_id = a.facility_id))
-                           AND r.period_start >= (a.date::timestamp AT TIME ZONE 'UTC') - make_interval(days => %(days)s)
+                           AND r.period_start >= (a.date::timestamp AT TIME ZONE 'UTC')
+                                                 - make_interval(days => %(days)s)
                            AND r.period_start < (a.date::timestamp AT TIME ZONE 'UTC')
                          GROUP BY r.period_start) h
               ) m

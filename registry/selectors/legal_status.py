@@ -101,7 +101,8 @@ def facility_conditions(today: dt.date | None = None, here=None) -> Conditions:
         LegalStatus.CLOSED_VOLUNTARILY: Q(Exists(actions.filter(action=EnforcementAction.Action.VOLUNTARY_CLOSURE))),
         LegalStatus.ILLEGAL: Q(
             Exists(Inspection.objects.filter(facility=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
-        ) | Q(Exists(Flag.objects.filter(facility=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
+        )
+        | Q(Exists(Flag.objects.filter(facility=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
         LegalStatus.LICENSED: Q(in_force),
         LegalStatus.SUSPECTED_ILLEGAL: Q(
             Exists(Flag.objects.filter(facility=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))

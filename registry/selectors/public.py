@@ -86,14 +86,15 @@ def _licence_regions():
 
 
 def _public_licences() -> models.QuerySet:
-    return (
-        Licence.objects.only("number", "subtype", "capacity_mw", "valid_from", "valid_until", "status")
-        .annotate(firm_name=F("firm__name"), firm_bin=F("firm__bin"), regions=_licence_regions())
+    return Licence.objects.only("number", "subtype", "capacity_mw", "valid_from", "valid_until", "status").annotate(
+        firm_name=F("firm__name"), firm_bin=F("firm__bin"), regions=_licence_regions()
     )
 
 
 def licences_in_force(*, today: dt.date, q: str = "", region: str = "") -> models.QuerySet:
-    """Licences in force on `today`, one row per licence, by firm name; `q` matches a BIN, part of a name or of a number.
+    """Licences in force on `today`, one row per licence, by firm name.
+
+    `q` matches a BIN, part of a name or of a number.
 
     Rows carry `firm_name`, `firm_bin` and `regions` (region codes), and the licence's public fields only.
     """
@@ -113,7 +114,10 @@ def licences_in_force(*, today: dt.date, q: str = "", region: str = "") -> model
 
 
 def _warning_membership() -> Q:
-    """Firms with a listed enforcement action, an inspection that found illegal operation, or a confirmed unlicensed-type flag.
+    """Firms on the warning list.
+
+    Those with a listed enforcement action, an inspection that found illegal operation, or a confirmed
+    unlicensed-type flag.
 
     Uncorrelated sets that PostgreSQL hashes once, rather than EXISTS probes for every firm.
     """
@@ -242,7 +246,9 @@ def operator_check(*, today: dt.date, query: str) -> CheckAnswer:
         firm = Firm.objects.filter(pk__in=granted).only("name", "bin").first()
     if firm is None:
         return CheckAnswer(
-            verdict=Verdict.NOT_LICENSED, query=compact if by_bin else text, by_bin=by_bin,
+            verdict=Verdict.NOT_LICENSED,
+            query=compact if by_bin else text,
+            by_bin=by_bin,
             firm_bin=compact if by_bin else "",
         )
 

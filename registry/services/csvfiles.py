@@ -59,7 +59,9 @@ def choice(values: Iterable[str]) -> Callable[[str], str]:
 
     def parse(value: str) -> str:
         if value not in allowed:
-            raise CellError(_("“%(value)s” is not one of: %(allowed)s") % {"value": value, "allowed": ", ".join(allowed)})
+            raise CellError(
+                _("“%(value)s” is not one of: %(allowed)s") % {"value": value, "allowed": ", ".join(allowed)}
+            )
         return value
 
     return parse
@@ -127,9 +129,7 @@ def instant(value: str) -> dt.datetime:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise CellError(
-            _("“%(value)s” is not an ISO 8601 instant with an offset or Z") % {"value": value}
-        )
+        raise CellError(_("“%(value)s” is not an ISO 8601 instant with an offset or Z") % {"value": value})
     return parsed.astimezone(dt.UTC)
 
 
@@ -204,10 +204,13 @@ class CsvSource:
                     continue
                 if len(cells) != len(header):
                     self.error(
-                        line, "", _("%(found)d fields, the header has %(expected)d") % {"found": len(cells), "expected": len(header)}
+                        line,
+                        "",
+                        _("%(found)d fields, the header has %(expected)d")
+                        % {"found": len(cells), "expected": len(header)},
                     )
                     continue
-                parsed = self._parse(line, dict(zip(header, cells)))
+                parsed = self._parse(line, dict(zip(header, cells, strict=True)))
                 if parsed is not None:
                     yield ParsedRow(line, parsed)
         except UnicodeDecodeError:

@@ -40,6 +40,7 @@ def declaration_problems(
         ) % {"peak": peak_mw, "capacity": facility.capacity_mw}
     return problems
 
+
 DECLARED_FIELDS = ("consumed_mwh", "peak_mw", "devices", "power_source")
 
 
@@ -61,8 +62,9 @@ def declaration_file(
     declaration, which is kept as history.
     """
     values = {"consumed_mwh": consumed_mwh, "peak_mw": peak_mw, "devices": devices, "power_source": power_source}
-    return _file(current=_current_locked(facility, month), facility=facility, month=month, values=values,
-                 filed_by=filed_by)
+    return _file(
+        current=_current_locked(facility, month), facility=facility, month=month, values=values, filed_by=filed_by
+    )
 
 
 def _current_locked(facility: Facility, month: dt.date) -> PowerDeclaration | None:
@@ -70,8 +72,9 @@ def _current_locked(facility: Facility, month: dt.date) -> PowerDeclaration | No
     return PowerDeclaration.objects.select_for_update().filter(facility=facility, month=month, is_current=True).first()
 
 
-def _file(*, current: PowerDeclaration | None, facility: Facility, month: dt.date, values: dict,
-          filed_by) -> tuple[PowerDeclaration, bool]:
+def _file(
+    *, current: PowerDeclaration | None, facility: Facility, month: dt.date, values: dict, filed_by
+) -> tuple[PowerDeclaration, bool]:
     if current is not None:
         if all(_same(getattr(current, name), values[name]) for name in DECLARED_FIELDS):
             return current, False
@@ -116,8 +119,15 @@ def declaration_answer(*, declaration: PowerDeclaration, answer: str) -> PowerDe
 
 @transaction.atomic
 def declaration_submit(
-    *, facility: Facility, month: dt.date, consumed_mwh: Decimal, peak_mw: Decimal | None, devices: int | None,
-    power_source: str, user, corrects: PowerDeclaration | None = None,
+    *,
+    facility: Facility,
+    month: dt.date,
+    consumed_mwh: Decimal,
+    peak_mw: Decimal | None,
+    devices: int | None,
+    power_source: str,
+    user,
+    corrects: PowerDeclaration | None = None,
 ) -> tuple[PowerDeclaration, bool]:
     """A firm files a month's declaration in the portal, or corrects the current one.
 
@@ -134,15 +144,16 @@ def declaration_submit(
     # Decide on the locked row, not on an earlier read: another session may have filed since.
     current = _current_locked(facility, month)
     if corrects is None and current is not None:
-        raise RegistryError(_("%(month)s is already declared for %(facility)s: correct that declaration instead.")
-                            % {"month": f"{month:%Y-%m}", "facility": facility.ref})
+        raise RegistryError(
+            _("%(month)s is already declared for %(facility)s: correct that declaration instead.")
+            % {"month": f"{month:%Y-%m}", "facility": facility.ref}
+        )
     if corrects is not None and (current is None or current.pk != corrects.pk):
         raise _filed_meanwhile(facility, month)  # what this corrects was corrected from another session since
     values = {"consumed_mwh": consumed_mwh, "peak_mw": peak_mw, "devices": devices, "power_source": power_source}
     try:
         with transaction.atomic():
-            declaration, changed = _file(current=current, facility=facility, month=month, values=values,
-                                         filed_by=user)
+            declaration, changed = _file(current=current, facility=facility, month=month, values=values, filed_by=user)
     except IntegrityError as error:
         if not isinstance(error.__cause__, psycopg.errors.UniqueViolation):
             raise
@@ -161,8 +172,10 @@ def declaration_submit(
 
 def _filed_meanwhile(facility: Facility, month: dt.date) -> RegistryError:
     return RegistryError(
-        _("%(month)s for %(facility)s was filed from another session a moment ago, so yours was not saved. "
-          "Look at the declaration now on file and correct it if your figures differ.")
+        _(
+            "%(month)s for %(facility)s was filed from another session a moment ago, so yours was not saved. "
+            "Look at the declaration now on file and correct it if your figures differ."
+        )
         % {"month": f"{month:%Y-%m}", "facility": facility.ref}
     )
 
@@ -184,8 +197,12 @@ def declaration_receipt_send(*, declaration: PowerDeclaration, language: str = "
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     with translation.override(language):
-        context = {"declaration": declaration, "facility": declaration.facility, "firm": firm,
-                   "month": f"{declaration.month:%Y-%m}"}
+        context = {
+            "declaration": declaration,
+            "facility": declaration.facility,
+            "firm": firm,
+            "month": f"{declaration.month:%Y-%m}",
+        }
         subject = " ".join(render_to_string("portal/email/declaration_receipt_subject.txt", context).split())
         body = render_to_string("portal/email/declaration_receipt.txt", context)
     return email_send_once("declaration_receipt", str(declaration.pk), recipients, subject, body)

@@ -60,24 +60,107 @@ LICENCE_PLAN = (
 
 MINING_REGIONS = ["pavlodar", "karaganda", "east_kazakhstan", "akmola", "kostanay", "ulytau", "abai", "jambyl"]
 ALL_REGIONS = [
-    "abai", "akmola", "aktobe", "almaty_region", "atyrau", "east_kazakhstan", "jambyl", "jetisu", "karaganda",
-    "kostanay", "kyzylorda", "mangystau", "north_kazakhstan", "pavlodar", "turkistan", "ulytau", "west_kazakhstan",
-    "astana", "almaty", "shymkent",
+    "abai",
+    "akmola",
+    "aktobe",
+    "almaty_region",
+    "atyrau",
+    "east_kazakhstan",
+    "jambyl",
+    "jetisu",
+    "karaganda",
+    "kostanay",
+    "kyzylorda",
+    "mangystau",
+    "north_kazakhstan",
+    "pavlodar",
+    "turkistan",
+    "ulytau",
+    "west_kazakhstan",
+    "astana",
+    "almaty",
+    "shymkent",
 ]
 GRID_OPERATORS = {
-    "pavlodar": "Pavlodar Regional Grid", "karaganda": "Karaganda Power Networks", "almaty": "Almaty City Grid",
-    "east_kazakhstan": "East Grid Company", "astana": "Astana Power Networks",
+    "pavlodar": "Pavlodar Regional Grid",
+    "karaganda": "Karaganda Power Networks",
+    "almaty": "Almaty City Grid",
+    "east_kazakhstan": "East Grid Company",
+    "astana": "Astana Power Networks",
 }
 NAME_STEMS = [
-    "Altyn", "Steppe", "Irtysh", "Saryarka", "Nomad", "Tengri", "Zhuldyz", "Aqsu", "Kokshe", "Ertis", "Shygys",
-    "Balkhash", "Turan", "Orda", "Tulpar", "Aibyn", "Kyran", "Bereke", "Sarbaz", "Akzhol", "Qyzyl", "Zhetisu",
-    "Alatau", "Burabay", "Esil", "Karatau", "Ulytau", "Tobol", "Nura", "Sayran",
+    "Altyn",
+    "Steppe",
+    "Irtysh",
+    "Saryarka",
+    "Nomad",
+    "Tengri",
+    "Zhuldyz",
+    "Aqsu",
+    "Kokshe",
+    "Ertis",
+    "Shygys",
+    "Balkhash",
+    "Turan",
+    "Orda",
+    "Tulpar",
+    "Aibyn",
+    "Kyran",
+    "Bereke",
+    "Sarbaz",
+    "Akzhol",
+    "Qyzyl",
+    "Zhetisu",
+    "Alatau",
+    "Burabay",
+    "Esil",
+    "Karatau",
+    "Ulytau",
+    "Tobol",
+    "Nura",
+    "Sayran",
 ]
 NAME_TAILS = ["Hash", "Compute", "Data Centre", "Digital", "Mining", "Blockworks", "Energy Tech", "Cloud"]
-FIRST_NAMES = ["Ерлан", "Айгерим", "Нурлан", "Динара", "Бауыржан", "Асель", "Серик", "Жанар", "Тимур", "Гульнара",
-               "Арман", "Мадина", "Кайрат", "Сауле", "Данияр", "Алия", "Ержан", "Камила", "Руслан", "Айдана"]
-SURNAMES = ["Ахметов", "Садыков", "Нурпеисов", "Жумабаев", "Касымов", "Оспанов", "Бекмухамбетов", "Тулегенов",
-            "Искаков", "Омаров", "Сейткали", "Абдрахманов", "Маратов", "Кенжебеков", "Утепов", "Шаримов"]
+FIRST_NAMES = [
+    "Ерлан",
+    "Айгерим",
+    "Нурлан",
+    "Динара",
+    "Бауыржан",
+    "Асель",
+    "Серик",
+    "Жанар",
+    "Тимур",
+    "Гульнара",
+    "Арман",
+    "Мадина",
+    "Кайрат",
+    "Сауле",
+    "Данияр",
+    "Алия",
+    "Ержан",
+    "Камила",
+    "Руслан",
+    "Айдана",
+]
+SURNAMES = [
+    "Ахметов",
+    "Садыков",
+    "Нурпеисов",
+    "Жумабаев",
+    "Касымов",
+    "Оспанов",
+    "Бекмухамбетов",
+    "Тулегенов",
+    "Искаков",
+    "Омаров",
+    "Сейткали",
+    "Абдрахманов",
+    "Маратов",
+    "Кенжебеков",
+    "Утепов",
+    "Шаримов",
+]
 HOUSEHOLD_STREETS = ["ул. Абая", "ул. Сатпаева", "пр. Назарбаева", "ул. Толе би", "ул. Кабанбай батыра", "мкр. Самал"]
 
 
@@ -117,7 +200,9 @@ class _Ids:
     def bin(self, kind: str = "4") -> str:
         while True:
             # BIN: YYMM of registration, then a type digit; IIN: a birth date. Both end in a check digit.
-            prefix = f"{self.rng.randint(0, 22):02d}{self.rng.randint(1, 12):02d}{kind}{self.rng.randint(0, 999999):06d}"
+            prefix = (
+                f"{self.rng.randint(0, 22):02d}{self.rng.randint(1, 12):02d}{kind}{self.rng.randint(0, 999999):06d}"
+            )
             check = bin_check_digit(prefix)
             if check is not None and prefix + str(check) not in self.seen:
                 self.seen.add(prefix + str(check))
@@ -186,7 +271,9 @@ def _people(rng: random.Random, ids: _Ids, count: int) -> list[Person]:
     people = []
     for number in range(1, count + 1):
         name = f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)}"
-        people.append(Person(person_id=f"P-{number:05d}", full_name=name, iin=ids.bin(kind="0"), is_pep=number % 20 == 7))
+        people.append(
+            Person(person_id=f"P-{number:05d}", full_name=name, iin=ids.bin(kind="0"), is_pep=number % 20 == 7)
+        )
     return Person.objects.bulk_create(people)
 
 
@@ -208,7 +295,9 @@ def _licensed_industry(rng, ids, people, today, history_start):
         )
         firms.append(firm)
         owners = rng.sample(people, 2)
-        Ownership.objects.create(firm=firm, person=owners[0], role="beneficial_owner", share_percent=Decimal(rng.choice([51, 60, 75, 100])))
+        Ownership.objects.create(
+            firm=firm, person=owners[0], role="beneficial_owner", share_percent=Decimal(rng.choice([51, 60, 75, 100]))
+        )
         Ownership.objects.create(firm=firm, person=owners[1], role="director")
 
         site_count = 2 if index % 5 == 0 else 1
@@ -280,8 +369,11 @@ def _licence(rng, firm, facilities, status, index, today):
         valid_until=valid_until,
         status=status,
         suspended_until=today + dt.timedelta(days=60) if status == "suspended" else None,
-        status_reason={"suspended": "Over-capacity draw confirmed by inspection", "revoked": "Repeated violations",
-                       "rejected": "Facility not connected to an exchange contract"}.get(status, ""),
+        status_reason={
+            "suspended": "Over-capacity draw confirmed by inspection",
+            "revoked": "Repeated violations",
+            "rejected": "Facility not connected to an exchange contract",
+        }.get(status, ""),
     )
     LicenceCoverage.objects.bulk_create(LicenceCoverage(licence=licence, facility=f) for f in facilities)
     return licence
@@ -291,15 +383,20 @@ def _ordinary_consumers(rng: random.Random, ids: _Ids, count: int, start: dt.dat
     """Households, shops, farms and plants, with unlicensed mining farms hidden among them."""
     hidden = {
         # tariff: how many flat, high loads hide behind it
-        "residential": 6, "agricultural": 4, "commercial": 3, "industrial": 1,
+        "residential": 6,
+        "agricultural": 4,
+        "commercial": 3,
+        "industrial": 1,
     }
     plan = [("hidden", tariff) for tariff, n in hidden.items() for _ in range(n)]
     rest = count - len(plan)
-    plan += [("ordinary", rng.choices(["residential", "commercial", "agricultural", "industrial"], [70, 15, 10, 5])[0])
-             for _ in range(rest)]
+    plan += [
+        ("ordinary", rng.choices(["residential", "commercial", "agricultural", "industrial"], [70, 15, 10, 5])[0])
+        for _ in range(rest)
+    ]
     rng.shuffle(plan)
     rows = []
-    for kind, tariff in plan:
+    for _kind, tariff in plan:
         region = rng.choice(ALL_REGIONS)
         person = f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)}"
         rows.append(
@@ -315,11 +412,15 @@ def _ordinary_consumers(rng: random.Random, ids: _Ids, count: int, start: dt.dat
         )
     created = GridConnection.objects.bulk_create(rows)
     profiles = []
-    for (kind, tariff), grid in zip(plan, created):
+    for (kind, tariff), grid in zip(plan, created, strict=True):
         if kind == "hidden":
             profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(150, 2500), 0.01, 0.03, 14, 0.0, start))
         elif tariff == "residential":
-            profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(0.3, 1.5), 0.7, 0.4, 20, rng.choice([0, 0, 0.02, 0.1]), start))
+            profiles.append(
+                _Profile(
+                    grid.id, grid.meter_id, rng.uniform(0.3, 1.5), 0.7, 0.4, 20, rng.choice([0, 0, 0.02, 0.1]), start
+                )
+            )
         elif tariff == "commercial":
             profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(5, 60), 0.8, 0.2, 13, 0.0, start))
         elif tariff == "agricultural":
@@ -333,12 +434,15 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
     """Write every profile's hourly readings with one set-based INSERT (no Python loop over readings)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE demo_profile (connection_id bigint, meter_id text, base_kw float8, amplitude float8, noise float8,"
+            "CREATE TEMP TABLE demo_profile (connection_id bigint, meter_id text, base_kw float8, amplitude float8,"
+            " noise float8,"
             " peak_hour int, gap_share float8, start timestamptz) ON COMMIT DROP"
         )
         with cursor.copy("COPY demo_profile FROM STDIN") as copy:
             for p in profiles:
-                copy.write_row((p.connection_id, p.meter_id, p.base_kw, p.amplitude, p.noise, p.peak_hour, p.gap_share, p.start))
+                copy.write_row(
+                    (p.connection_id, p.meter_id, p.base_kw, p.amplitude, p.noise, p.peak_hour, p.gap_share, p.start)
+                )
         # u1, u2: two reproducible uniform numbers in [0, 1) per meter and hour.
         cursor.execute(
             """
@@ -347,11 +451,14 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
               FROM (
                 SELECT p.connection_id, h.hour,
                        p.base_kw
-                       * (1 + p.amplitude * cos(2 * pi() * (extract(hour FROM h.hour AT TIME ZONE 'Asia/Almaty') - p.peak_hour) / 24))
+                       * (1 + p.amplitude * cos(2 * pi()
+                                                * (extract(hour FROM h.hour AT TIME ZONE 'Asia/Almaty') - p.peak_hour)
+                                                / 24))
                        * (1 + p.noise * (r.u1 - 0.5) * 2) AS load,
                        r.u2, p.gap_share
                   FROM demo_profile p
-                  CROSS JOIN LATERAL generate_series(p.start, %s::timestamptz - interval '1 hour', interval '1 hour') AS h(hour)
+                  CROSS JOIN LATERAL generate_series(p.start, %s::timestamptz - interval '1 hour', interval '1 hour')
+                       AS h(hour)
                   CROSS JOIN LATERAL (
                     SELECT ('x' || substr(md, 1, 8))::bit(32)::bigint / 4294967296.0 AS u1,
                            ('x' || substr(md, 9, 8))::bit(32)::bigint / 4294967296.0 AS u2
@@ -435,7 +542,8 @@ def _campaign_2022(rng: random.Random, ids: _Ids, people: list[Person]) -> int:
             operator=_operator(region),
             consumer_name=f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)}",
             region=region,
-            address=f"{rng.choice(['warehouse', 'former poultry farm', 'garage block', 'hangar'])} {rng.randint(1, 60)}",
+            address=f"{rng.choice(['warehouse', 'former poultry farm', 'garage block', 'hangar'])}"
+            f" {rng.randint(1, 60)}",
             tariff=rng.choice(["residential", "agricultural", "commercial", "industrial"]),
         )
         devices = rng.randint(150, 1100)
@@ -448,8 +556,16 @@ def _campaign_2022(rng: random.Random, ids: _Ids, people: list[Person]) -> int:
             outcome="illegal_operation",
         )
         inspection.inspectors.add(inspector)
-        actions.append(EnforcementAction(action=outcome, firm=operator, connection=grid, inspection=inspection,
-                                         region=region, date=day + dt.timedelta(days=rng.randint(1, 20))))
+        actions.append(
+            EnforcementAction(
+                action=outcome,
+                firm=operator,
+                connection=grid,
+                inspection=inspection,
+                region=region,
+                date=day + dt.timedelta(days=rng.randint(1, 20)),
+            )
+        )
         if outcome == "operation_cancelled":
             cancelled_sites.append((operator, grid, inspection, region, day, devices))
 
@@ -457,14 +573,32 @@ def _campaign_2022(rng: random.Random, ids: _Ids, people: list[Person]) -> int:
     weights = [site[5] for site in cancelled_sites]
     device_counts = _split(CAMPAIGN_DEVICES, weights)
     values = _split(int(CAMPAIGN_VALUE_USD), device_counts)
-    for (operator, grid, inspection, region, day, _), devices, value in zip(cancelled_sites, device_counts, values):
-        actions.append(EnforcementAction(action="equipment_confiscated", firm=operator, connection=grid,
-                                         inspection=inspection, region=region, date=day + dt.timedelta(days=21),
-                                         devices=devices, value_usd=Decimal(value)))
+    sites = zip(cancelled_sites, device_counts, values, strict=True)
+    for (operator, grid, inspection, region, day, _), devices, value in sites:
+        actions.append(
+            EnforcementAction(
+                action="equipment_confiscated",
+                firm=operator,
+                connection=grid,
+                inspection=inspection,
+                region=region,
+                date=day + dt.timedelta(days=21),
+                devices=devices,
+                value_usd=Decimal(value),
+            )
+        )
     for case, (operator, grid, inspection, region, day, _) in enumerate(cancelled_sites[:CAMPAIGN_CRIMINAL_CASES], 1):
-        actions.append(EnforcementAction(action="criminal_case", firm=operator, connection=grid, inspection=inspection,
-                                         region=region, date=day + dt.timedelta(days=35),
-                                         case_number=f"22-7100-{case:04d}-UD"))
+        actions.append(
+            EnforcementAction(
+                action="criminal_case",
+                firm=operator,
+                connection=grid,
+                inspection=inspection,
+                region=region,
+                date=day + dt.timedelta(days=35),
+                case_number=f"22-7100-{case:04d}-UD",
+            )
+        )
     EnforcementAction.objects.bulk_create(actions)
     return len(outcomes)
 

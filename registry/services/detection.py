@@ -6,9 +6,9 @@ from collections import Counter
 from dataclasses import asdict
 
 from django.db import connection, transaction
-from psycopg.types.json import Jsonb
 from django.db.models import Q
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from registry.detection import metrics, rules
 from registry.models import DetectionRun, DetectionSettings, Flag
@@ -53,7 +53,9 @@ def as_of_default() -> dt.datetime:
     return timezone.now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def detection_run_create(*, as_of: dt.datetime | None = None, window_days: int | None = None, trigger: str) -> DetectionRun:
+def detection_run_create(
+    *, as_of: dt.datetime | None = None, window_days: int | None = None, trigger: str
+) -> DetectionRun:
     """Record a run to be executed (by the Celery task or at once)."""
     return DetectionRun.objects.create(
         as_of=(as_of or as_of_default()).astimezone(dt.UTC),
@@ -69,8 +71,10 @@ def detection_run(*, run: DetectionRun) -> DetectionRun:
     month); a rerun refreshes its evidence and window. A run that already
     succeeded is not repeated.
     """
-    claimed = DetectionRun.objects.filter(pk=run.pk).exclude(status=DetectionRun.Status.SUCCEEDED).update(
-        status=DetectionRun.Status.RUNNING, started_at=timezone.now(), error=""
+    claimed = (
+        DetectionRun.objects.filter(pk=run.pk)
+        .exclude(status=DetectionRun.Status.SUCCEEDED)
+        .update(status=DetectionRun.Status.RUNNING, started_at=timezone.now(), error="")
     )
     run.refresh_from_db()
     if not claimed:
@@ -171,7 +175,8 @@ def _refresh(flags: list[Flag]) -> None:
                    licence_id = v.licence_id, firm_id = v.firm_id, updated_at = now()
               FROM unnest(%s::bigint[], %s::text[], %s::jsonb[], %s::timestamptz[], %s::timestamptz[],
                           %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
-                   AS v(id, severity, evidence, window_start, window_end, connection_id, facility_id, licence_id, firm_id)
+                   AS v(id, severity, evidence, window_start, window_end,
+                        connection_id, facility_id, licence_id, firm_id)
              WHERE f.id = v.id
             """,
             [

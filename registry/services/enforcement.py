@@ -44,9 +44,7 @@ def operator_bin_for(*, connection: GridConnection, operator_bin: str = "") -> s
 def _open_flag_of_site(inspection: Inspection) -> Flag | None:
     """The newest undecided unlicensed-type flag of the inspected site: the visit settles it."""
     site = {"facility": inspection.facility} if inspection.facility_id else {"connection": inspection.connection}
-    return (
-        Flag.objects.filter(**site, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG).order_by("-created_at").first()
-    )
+    return Flag.objects.filter(**site, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG).order_by("-created_at").first()
 
 
 @transaction.atomic
@@ -60,8 +58,10 @@ def inspection_recorded(*, inspection: Inspection, operator_bin: str = "", opera
     """
     if inspection.outcome == Inspection.Outcome.ILLEGAL_OPERATION and inspection.firm_id is None:
         inspection.firm = operator_firm(
-            facility=inspection.facility, connection=inspection.connection,
-            operator_bin=operator_bin, operator_name=operator_name,
+            facility=inspection.facility,
+            connection=inspection.connection,
+            operator_bin=operator_bin,
+            operator_name=operator_name,
         )
         Inspection.objects.filter(pk=inspection.pk).update(firm=inspection.firm)
     flag = inspection.flag or _open_flag_of_site(inspection)
@@ -71,11 +71,17 @@ def inspection_recorded(*, inspection: Inspection, operator_bin: str = "", opera
         Inspection.objects.filter(pk=inspection.pk).update(flag=flag)
         inspection.flag = flag
     if inspection.outcome == Inspection.Outcome.ILLEGAL_OPERATION:
-        changes = {"status": Flag.Status.CONFIRMED, "decided_at": timezone.now(),
-                   "decision_reason": f"Inspection of {inspection.date}: illegal operation"}
+        changes = {
+            "status": Flag.Status.CONFIRMED,
+            "decided_at": timezone.now(),
+            "decision_reason": f"Inspection of {inspection.date}: illegal operation",
+        }
     elif inspection.outcome == Inspection.Outcome.COMPLIANT:
-        changes = {"status": Flag.Status.DISMISSED, "decided_at": timezone.now(),
-                   "decision_reason": f"Inspection of {inspection.date}: compliant"}
+        changes = {
+            "status": Flag.Status.DISMISSED,
+            "decided_at": timezone.now(),
+            "decision_reason": f"Inspection of {inspection.date}: compliant",
+        }
     elif inspection.outcome == "":
         changes = {"status": Flag.Status.UNDER_INSPECTION}
     else:

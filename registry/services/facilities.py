@@ -15,8 +15,17 @@ def facility_ref_next(*, firm: Firm) -> str:
 
 @transaction.atomic
 def facility_save(
-    *, firm: Firm, name: str, region: str, address: str, latitude, longitude, capacity_mw: Decimal,
-    devices: int | None, meter_ids: list[str], facility: Facility | None = None,
+    *,
+    firm: Firm,
+    name: str,
+    region: str,
+    address: str,
+    latitude,
+    longitude,
+    capacity_mw: Decimal,
+    devices: int | None,
+    meter_ids: list[str],
+    facility: Facility | None = None,
 ) -> Facility:
     """Register or change a facility.
 

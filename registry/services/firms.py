@@ -19,13 +19,19 @@ User = get_user_model()
 
 
 @transaction.atomic
-def firm_sign_up(*, bin: str, name: str, region: str, email: str, contact_person: str, phone: str,
-                 username: str, password: str) -> User:
+def firm_sign_up(
+    *, bin: str, name: str, region: str, email: str, contact_person: str, phone: str, username: str, password: str
+) -> User:
     """Register a new firm and its first user; the firm is pending until a regulator verifies it."""
     if Firm.objects.filter(bin=bin).exists():
         raise RegistryError(_("A firm with this BIN is already registered: ask its users to invite you."))
     firm = Firm.objects.create(
-        bin=bin, name=name, region=region, email=email, contact_person=contact_person, phone=phone,
+        bin=bin,
+        name=name,
+        region=region,
+        email=email,
+        contact_person=contact_person,
+        phone=phone,
         verification=Firm.Verification.PENDING,
     )
     user = User.objects.create_user(username=username, email=email, password=password)
@@ -62,8 +68,10 @@ def firm_user_invite(*, firm: Firm, email: str, base_url: str) -> User:
     )
     send_mail(
         _("Your minereg account for %(firm)s") % {"firm": firm.name},
-        _("You have been invited to file for %(firm)s in minereg.\n\nSet your password here (the link works once):\n"
-          "%(link)s\n\nThen log in with your email address, %(email)s, as the user name.\n")
+        _(
+            "You have been invited to file for %(firm)s in minereg.\n\nSet your password here (the link works once):\n"
+            "%(link)s\n\nThen log in with your email address, %(email)s, as the user name.\n"
+        )
         % {"firm": firm.name, "link": link, "email": email},
         settings.DEFAULT_FROM_EMAIL,
         [email],
@@ -79,8 +87,9 @@ def firm_profile_update(*, firm: Firm, address: str, email: str, phone: str, con
 
 
 @transaction.atomic
-def owner_save(*, firm: Firm, full_name: str, iin: str, role: str, share_percent, is_pep: bool,
-               ownership: Ownership | None = None) -> Ownership:
+def owner_save(
+    *, firm: Firm, full_name: str, iin: str, role: str, share_percent, is_pep: bool, ownership: Ownership | None = None
+) -> Ownership:
     """Add or change a beneficial owner or director of a firm.
 
     A person already in the registry (same IIN) is linked, not duplicated;

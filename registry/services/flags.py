@@ -54,11 +54,16 @@ def flag_confirm(*, flag: Flag, reason: str, operator_bin: str = "", operator_na
     reason = (reason or "").strip()
     if not reason:
         raise RegistryError(_("Give the reason for confirming."))
-    firm = flag.firm or (flag.licence.firm if flag.licence_id else None) or operator_firm(
-        facility=flag.facility, connection=flag.connection, operator_bin=operator_bin, operator_name=operator_name
+    firm = (
+        flag.firm
+        or (flag.licence.firm if flag.licence_id else None)
+        or operator_firm(
+            facility=flag.facility, connection=flag.connection, operator_bin=operator_bin, operator_name=operator_name
+        )
     )
-    return _decide(flag, allowed_from=UNDECIDED, status=F.CONFIRMED, decision_reason=reason,
-                   decided_at=timezone.now(), firm=firm)
+    return _decide(
+        flag, allowed_from=UNDECIDED, status=F.CONFIRMED, decision_reason=reason, decided_at=timezone.now(), firm=firm
+    )
 
 
 @transaction.atomic
@@ -66,8 +71,11 @@ def flag_schedule_inspection(*, flag: Flag, date: dt.date, inspectors) -> Inspec
     """Plan a visit to the flag's site; the flag is then under inspection."""
     _decide(flag, allowed_from=(F.OPEN,), status=F.UNDER_INSPECTION)
     inspection = Inspection.objects.create(
-        flag=flag, facility=flag.facility, connection=flag.connection if not flag.facility_id else None,
-        firm=flag.firm, date=date,
+        flag=flag,
+        facility=flag.facility,
+        connection=flag.connection if not flag.facility_id else None,
+        firm=flag.firm,
+        date=date,
     )
     inspection.inspectors.set(inspectors)
     return inspection

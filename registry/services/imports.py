@@ -43,7 +43,7 @@ class Outcome(enum.Enum):
 @dataclass
 class FileReport:
     file: str
-    counts: dict[Outcome, int] = field(default_factory=lambda: {outcome: 0 for outcome in Outcome})
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
 
     @property
     def changed(self) -> int:
@@ -210,7 +210,10 @@ def _import_facility(v: dict) -> Outcome:
         {"ref": v["ref"]},
         {
             "firm_id": _firm_id(v["firm_bin"]),
-            **{name: v[name] for name in ("name", "region", "address", "latitude", "longitude", "capacity_mw", "devices")},
+            **{
+                name: v[name]
+                for name in ("name", "region", "address", "latitude", "longitude", "capacity_mw", "devices")
+            },
         },
     )
     links_changed = _sync_links(FacilityConnection, {"facility": facility}, "connection", connection_ids)
@@ -259,6 +262,7 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str, Any]] = {
     ),
 }
 
+
 @dataclass(frozen=True)
 class RegisterFile:
     name: str
@@ -287,7 +291,16 @@ def register_import(*, directory: Path) -> RegisterImportReport:
     present = [spec for spec in REGISTER_FILES if (directory / spec.name).is_file()]
     if not present:
         expected = ", ".join(spec.name for spec in REGISTER_FILES)
-        raise ImportRejected([c.RowError(str(directory), 0, "", _("no register files found (expected any of %(files)s)") % {"files": expected})])
+        raise ImportRejected(
+            [
+                c.RowError(
+                    str(directory),
+                    0,
+                    "",
+                    _("no register files found (expected any of %(files)s)") % {"files": expected},
+                )
+            ]
+        )
     errors: list[c.RowError] = []
     reports = []
     with transaction.atomic():

@@ -72,8 +72,10 @@ def coverage_conflict(*, licence: Licence, facility) -> Licence | None:
         return None
     return (
         Licence.objects.filter(
-            facilities=facility, status__in=HOLDING_STATUSES,
-            valid_from__lte=licence.valid_until, valid_until__gte=licence.valid_from,
+            facilities=facility,
+            status__in=HOLDING_STATUSES,
+            valid_from__lte=licence.valid_until,
+            valid_until__gte=licence.valid_from,
         )
         .exclude(pk=licence.pk)
         .first()
@@ -89,8 +91,7 @@ def licence_number_next(*, year: int) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [NUMBER_LOCK])
         cursor.execute(
-            "SELECT coalesce(max(substr(number, 12)::int), 0) FROM registry_licence"
-            " WHERE number ~ %s",
+            "SELECT coalesce(max(substr(number, 12)::int), 0) FROM registry_licence WHERE number ~ %s",
             [rf"^KZ-DM-{year}-[0-9]{{6}}$"],
         )
         return f"KZ-DM-{year}-{cursor.fetchone()[0] + 1:06d}"
@@ -115,8 +116,10 @@ def licence_grant(*, licence: Licence, valid_from: dt.date | None = None) -> Lic
     except IntegrityError as error:
         if "licence_coverage_no_overlap" in str(error):
             raise RegistryError(
-                _("A facility of this application is already covered by another active or suspended licence "
-                  "over these dates; end that licence first.")
+                _(
+                    "A facility of this application is already covered by another active or suspended licence "
+                    "over these dates; end that licence first."
+                )
             ) from None
         raise
 
@@ -131,8 +134,9 @@ def licence_suspend(*, licence: Licence, months: int, reason: str, user=None) ->
     if not 1 <= months <= 6:
         raise RegistryError(_("A suspension lasts from 1 to 6 months."))
     until = _months_later(_today(), months)
-    licence = _move(licence, allowed_from=(S.ACTIVE,), to=S.SUSPENDED, status_reason=_required(reason),
-                    suspended_until=until)
+    licence = _move(
+        licence, allowed_from=(S.ACTIVE,), to=S.SUSPENDED, status_reason=_required(reason), suspended_until=until
+    )
     _record(licence, EnforcementAction.Action.LICENCE_SUSPENDED, reason)
     return licence
 
@@ -149,8 +153,12 @@ def licence_revoke(*, licence: Licence, reason: str) -> Licence:
 
 
 def licence_surrender(*, licence: Licence, reason: str = "") -> Licence:
-    return _move(licence, allowed_from=(S.ACTIVE, S.SUSPENDED), to=S.SURRENDERED,
-                 status_reason=(reason or "").strip() or "Surrendered by the holder")
+    return _move(
+        licence,
+        allowed_from=(S.ACTIVE, S.SUSPENDED),
+        to=S.SURRENDERED,
+        status_reason=(reason or "").strip() or "Surrendered by the holder",
+    )
 
 
 @transaction.atomic
@@ -174,8 +182,13 @@ def licences_reinstate_due(*, today: dt.date | None = None) -> int:
 def _record(licence: Licence, action: str, reason: str) -> None:
     facility = licence.facilities.order_by("ref").first()
     EnforcementAction.objects.create(
-        action=action, firm=licence.firm, licence=licence, facility=facility,
-        region=facility.region if facility else licence.firm.region, date=_today(), notes=reason,
+        action=action,
+        firm=licence.firm,
+        licence=licence,
+        facility=facility,
+        region=facility.region if facility else licence.firm.region,
+        date=_today(),
+        notes=reason,
     )
 
 

@@ -36,7 +36,9 @@ COPY_BLOCK_BYTES = 1 << 20
 RawReading = tuple[str, int, str, str, str]
 KWH_TEXT = re.compile(r"[0-9]{1,9}(\.[0-9]{0,3})?|\.[0-9]{1,3}")
 # Instants PostgreSQL reads exactly as Python does, passed through as written; any other ISO form is rewritten.
-PLAIN_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})")
+PLAIN_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class _Errors:
@@ -78,7 +80,9 @@ def csv_readings(name: str, stream: io.BufferedIOBase, errors: "_Errors") -> Ite
                 if not cells or cells == [""]:
                     continue
                 errors.add(
-                    name, reader.line_num, "",
+                    name,
+                    reader.line_num,
+                    "",
                     _("%(found)d fields, the header has %(expected)d") % {"found": len(cells), "expected": width},
                 )
                 if errors.full:
@@ -175,7 +179,10 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
         meter = meter.strip()
         connection_id = ids.get(meter)
         if connection_id is None:
-            problem = ("meter_id", _("unknown meter “%(meter)s”") % {"meter": meter} if meter else _("a value is required"))
+            problem = (
+                "meter_id",
+                _("unknown meter “%(meter)s”") % {"meter": meter} if meter else _("a value is required"),
+            )
         elif operator is not None and operators[meter] != operator:
             problem = ("meter_id", _("meter “%(meter)s” belongs to another grid operator") % {"meter": meter})
         else:
@@ -185,7 +192,10 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
             if not period or not kwh:
                 problem = ("period_start" if not period else "kwh", _("a value is required"))
             elif instant is None:
-                problem = ("period_start", _("“%(value)s” is not an ISO 8601 instant with an offset or Z") % {"value": period})
+                problem = (
+                    "period_start",
+                    _("“%(value)s” is not an ISO 8601 instant with an offset or Z") % {"value": period},
+                )
             elif instant.minute or instant.second or instant.microsecond:
                 problem = ("period_start", _("“%(value)s” is not on the hour (UTC)") % {"value": period})
             elif not kwh_ok(kwh):
@@ -260,8 +270,11 @@ def readings_import(
     try:
         with transaction.atomic():
             record = ReadingImport.objects.create(
-                source=label[:500], user=user, status=ReadingImport.Status.SUCCEEDED,
-                started_at=started, finished_at=started,
+                source=label[:500],
+                user=user,
+                status=ReadingImport.Status.SUCCEEDED,
+                started_at=started,
+                finished_at=started,
             )
             meters = _MeterDirectory(operator)
             try:
@@ -279,8 +292,12 @@ def readings_import(
             return record
     except ImportRejected as rejected:
         ReadingImport.objects.create(
-            source=label[:500], user=user, status=ReadingImport.Status.REJECTED,
-            errors=[str(error) for error in rejected.errors], started_at=started, finished_at=timezone.now(),
+            source=label[:500],
+            user=user,
+            status=ReadingImport.Status.REJECTED,
+            errors=[str(error) for error in rejected.errors],
+            started_at=started,
+            finished_at=timezone.now(),
         )
         raise
 
@@ -362,7 +379,7 @@ def _create_stage(cursor) -> None:
 
 
 def _merge(import_id: int, staged: int) -> tuple[int, int]:
-    """Insert the staged hours that are new; where the feed changes a stored hour, record the correction and apply it."""
+    """Insert the staged hours that are new; record and apply a correction where the feed changes a stored hour."""
     with connection.cursor() as cursor:
         # The stage is read in the order it was written, so a repeated hour first gets its first value.
         cursor.execute(
@@ -384,7 +401,8 @@ def _merge(import_id: int, staged: int) -> tuple[int, int]:
                   JOIN registry_meterreading m USING (connection_id, period_start)
                  ORDER BY s.connection_id, s.period_start, s.seq DESC
             ), logged AS (
-                INSERT INTO registry_readingcorrection (reading_import_id, connection_id, period_start, old_kwh, new_kwh)
+                INSERT INTO registry_readingcorrection
+                       (reading_import_id, connection_id, period_start, old_kwh, new_kwh)
                 SELECT %s, connection_id, period_start, old_kwh, new_kwh FROM latest WHERE new_kwh <> old_kwh
                 RETURNING connection_id, period_start, new_kwh
             )

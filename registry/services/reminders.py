@@ -77,8 +77,14 @@ def _declarations_due(today: dt.date) -> int:
             body = _(
                 "Dear firm user,\n\nthe monthly power declaration for %(month)s has not yet been filed for: %(refs)s.\n"
                 "Please file it in the minereg portal by %(deadline)s.\n"
-            ) % {"month": f"{month:%Y-%m}", "refs": refs, "deadline": today.replace(day=DECLARATION_DEADLINE_DAY).isoformat()}
-            sent += email_send_once("declaration_due", f"{firm_id}:{month:%Y-%m}", recipients.get(firm_id, []), subject, body)
+            ) % {
+                "month": f"{month:%Y-%m}",
+                "refs": refs,
+                "deadline": today.replace(day=DECLARATION_DEADLINE_DAY).isoformat(),
+            }
+            sent += email_send_once(
+                "declaration_due", f"{firm_id}:{month:%Y-%m}", recipients.get(firm_id, []), subject, body
+            )
     return sent
 
 
@@ -94,7 +100,8 @@ def _licences_expiring(today: dt.date) -> int:
             days_left = (licence.valid_until - today).days
             notice = min(days for days in LICENCE_NOTICE_DAYS if days_left <= days)
             subject = _("Licence %(number)s expires on %(date)s") % {
-                "number": licence.number, "date": licence.valid_until.isoformat()
+                "number": licence.number,
+                "date": licence.valid_until.isoformat(),
             }
             body = _(
                 "Dear firm user,\n\nlicence %(number)s expires in %(days)d days, on %(date)s.\n"

@@ -46,7 +46,7 @@ def totp_qr_svg(device: TOTPDevice) -> str:
 def totp_secret_for_typing(device: TOTPDevice) -> str:
     """The secret in base32 groups of four, for typing into an app that cannot scan."""
     secret = b32encode(device.bin_key).decode().rstrip("=")
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def second_factor_verify(request, device: TOTPDevice, token: str) -> bool:

@@ -1,4 +1,7 @@
-"""Every request of a signed-in staff user passes here: expired sessions end, unverified ones go to the second factor."""
+"""Every request of a signed-in staff user passes here.
+
+Expired sessions end; unverified ones go to the second factor.
+"""
 
 import time
 

@@ -38,12 +38,15 @@ def second_factor(request):
     wait = staff_service.second_factor_wait_seconds(device)
     if request.method == "POST" and form.is_valid():
         if wait:
-            form.add_error("token", _("Too many wrong codes. Wait %(seconds)s seconds and try again.") % {"seconds": wait})
+            form.add_error(
+                "token", _("Too many wrong codes. Wait %(seconds)s seconds and try again.") % {"seconds": wait}
+            )
         elif staff_service.second_factor_verify(request, device, form.cleaned_data["token"]):
             return redirect(next_url)
         else:
-            form.add_error("token", _("That code is not right. Check that your phone's clock is correct and try the "
-                                      "newest code."))
+            form.add_error(
+                "token", _("That code is not right. Check that your phone's clock is correct and try the newest code.")
+            )
     context = {
         **admin.site.each_context(request),
         "title": _("Set up two-step login") if enrolling else _("Two-step login"),

@@ -9,10 +9,19 @@ def test_a_regulators_edit_shows_on_the_history_page_with_who_and_before_after(c
     client.force_login(regulator)
     change_url = reverse("admin:registry_firm_change", args=[firm_a.pk])
     form = {
-        "bin": firm_a.bin, "name": "Alpha Mining Group LLP", "region": firm_a.region, "address": "", "email": "",
-        "origin": "registered", "verification": "verified", "phone": "", "contact_person": "",
-        "ownerships-TOTAL_FORMS": "0", "ownerships-INITIAL_FORMS": "0",
-        "members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0",
+        "bin": firm_a.bin,
+        "name": "Alpha Mining Group LLP",
+        "region": firm_a.region,
+        "address": "",
+        "email": "",
+        "origin": "registered",
+        "verification": "verified",
+        "phone": "",
+        "contact_person": "",
+        "ownerships-TOTAL_FORMS": "0",
+        "ownerships-INITIAL_FORMS": "0",
+        "members-TOTAL_FORMS": "0",
+        "members-INITIAL_FORMS": "0",
     }
 
     response = client.post(change_url, form)
@@ -34,8 +43,9 @@ def test_an_auditor_can_read_the_history_but_not_change_the_firm(client, auditor
     assert Firm.objects.get(pk=firm_a.pk).name == "Alpha Mining LLP"
 
 
-@pytest.mark.parametrize("model", [m for m in admin.site._registry if m._meta.app_label == "registry"],
-                         ids=lambda m: m._meta.model_name)
+@pytest.mark.parametrize(
+    "model", [m for m in admin.site._registry if m._meta.app_label == "registry"], ids=lambda m: m._meta.model_name
+)
 def test_every_registry_changelist_opens_for_a_regulator(client, regulator, firm_a, model):
     client.force_login(regulator)
     opts = model._meta

@@ -6,8 +6,8 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -49,11 +49,15 @@ def _readings(grid: GridConnection, *hours_kwh: tuple[dt.datetime, int]) -> None
 
 
 def _flag(*, rule, severity, created_at, status="open", **subject) -> Flag:
-    (subject_type, target), = subject.items()
+    ((subject_type, target),) = subject.items()
     flag = Flag.objects.create(
-        rule=rule, severity=severity, status=status, subject_type=subject_type,
+        rule=rule,
+        severity=severity,
+        status=status,
+        subject_type=subject_type,
         subject_ref=getattr(target, "meter_id", None) or getattr(target, "ref", None) or target.number,
-        window_start=created_at - dt.timedelta(days=30), window_end=created_at,
+        window_start=created_at - dt.timedelta(days=30),
+        window_end=created_at,
         **{"connection" if subject_type == "connection" else subject_type: target},
     )
     Flag.objects.filter(pk=flag.pk).update(created_at=created_at)
@@ -67,34 +71,44 @@ def arrange_world(as_of: dt.datetime, *, tag: str = "") -> None:
     """
     today = as_of.date()
     hour = dt.timedelta(hours=1)
-    gamma = Firm.objects.create(bin=BIN_C if not tag else _bin(f"gamma{tag}"), name=f"Gamma{tag}",
-                                region="almaty_region", origin="unregistered")
+    gamma = Firm.objects.create(
+        bin=BIN_C if not tag else _bin(f"gamma{tag}"), name=f"Gamma{tag}", region="almaty_region", origin="unregistered"
+    )
 
     # Closed voluntarily 10 days ago; 2 MW over five hours before that, a load after it does not count.
     closed_on = today - dt.timedelta(days=10)
     closed_at = dt.datetime.combine(closed_on, dt.time.min, tzinfo=dt.UTC)
-    closed = GridConnection.objects.create(meter_id=f"AR-1{tag}", operator="T", region="almaty_region",
-                                           tariff="residential")
-    _readings(closed, *[(closed_at - (i + 1) * hour, 2000) for i in range(5)],
-              (closed_at + hour, 9000), (closed_at - dt.timedelta(days=31), 9000))
-    EnforcementAction.objects.create(action="voluntary_closure", firm=gamma, connection=closed,
-                                     region="almaty_region", date=closed_on)
+    closed = GridConnection.objects.create(
+        meter_id=f"AR-1{tag}", operator="T", region="almaty_region", tariff="residential"
+    )
+    _readings(
+        closed,
+        *[(closed_at - (i + 1) * hour, 2000) for i in range(5)],
+        (closed_at + hour, 9000),
+        (closed_at - dt.timedelta(days=31), 9000),
+    )
+    EnforcementAction.objects.create(
+        action="voluntary_closure", firm=gamma, connection=closed, region="almaty_region", date=closed_on
+    )
 
     # Cancelled 5 days ago, never metered: equipment confiscated and a criminal case.
-    cancelled = GridConnection.objects.create(meter_id=f"AR-2{tag}", operator="T", region="almaty_region",
-                                              tariff="agricultural")
+    cancelled = GridConnection.objects.create(
+        meter_id=f"AR-2{tag}", operator="T", region="almaty_region", tariff="agricultural"
+    )
     cancelled_on = today - dt.timedelta(days=5)
     for action, extra in [
         ("operation_cancelled", {}),
         ("equipment_confiscated", {"devices": 300, "value_usd": Decimal("1500000.50")}),
         ("criminal_case", {"case_number": f"26-0001{tag}"}),
     ]:
-        EnforcementAction.objects.create(action=action, firm=gamma, connection=cancelled, region="almaty_region",
-                                         date=cancelled_on, **extra)
+        EnforcementAction.objects.create(
+            action=action, firm=gamma, connection=cancelled, region="almaty_region", date=cancelled_on, **extra
+        )
 
     # A facility on two meters cancelled 3 days ago: hours summed across meters, (1500 + 1000) / 2 = 1.25 MW.
-    farm = Facility.objects.create(ref=f"FAC-G1{tag}", firm=gamma, name="Gamma farm", region="jambyl",
-                                   capacity_mw=Decimal("3"))
+    farm = Facility.objects.create(
+        ref=f"FAC-G1{tag}", firm=gamma, name="Gamma farm", region="jambyl", capacity_mw=Decimal("3")
+    )
     jb1 = GridConnection.objects.create(meter_id=f"JB-1{tag}", operator="T", region="jambyl", tariff="industrial")
     jb2 = GridConnection.objects.create(meter_id=f"JB-2{tag}", operator="T", region="jambyl", tariff="industrial")
     farm.connections.add(jb1, jb2)
@@ -102,38 +116,64 @@ def arrange_world(as_of: dt.datetime, *, tag: str = "") -> None:
     farm_stopped_at = dt.datetime.combine(farm_stopped_on, dt.time.min, tzinfo=dt.UTC)
     _readings(jb1, (farm_stopped_at - 2 * hour, 1000), (farm_stopped_at - 3 * hour, 1000))
     _readings(jb2, (farm_stopped_at - 2 * hour, 500))
-    EnforcementAction.objects.create(action="operation_cancelled", firm=gamma, facility=farm, region="jambyl",
-                                     date=farm_stopped_on)
-    EnforcementAction.objects.create(action="equipment_confiscated", firm=gamma, facility=farm, region="jambyl",
-                                     date=farm_stopped_on, devices=200, value_usd=Decimal("500000"))
+    EnforcementAction.objects.create(
+        action="operation_cancelled", firm=gamma, facility=farm, region="jambyl", date=farm_stopped_on
+    )
+    EnforcementAction.objects.create(
+        action="equipment_confiscated",
+        firm=gamma,
+        facility=farm,
+        region="jambyl",
+        date=farm_stopped_on,
+        devices=200,
+        value_usd=Decimal("500000"),
+    )
     # Dated after the day reported on: not counted.
-    EnforcementAction.objects.create(action="voluntary_closure", firm=gamma, region="jambyl",
-                                     date=today + dt.timedelta(days=1))
+    EnforcementAction.objects.create(
+        action="voluntary_closure", firm=gamma, region="jambyl", date=today + dt.timedelta(days=1)
+    )
 
     # A licensed firm: one 12 MW licence over a 6 MW and a 2 MW facility in two regions; an expired one.
     delta = Firm.objects.create(bin=_bin(f"delta{tag}"), name=f"Delta{tag}", region="karaganda")
     d1 = Facility.objects.create(ref=f"FAC-D1{tag}", firm=delta, name="D1", region="karaganda", capacity_mw=6)
     d2 = Facility.objects.create(ref=f"FAC-D2{tag}", firm=delta, name="D2", region="pavlodar", capacity_mw=2)
     d3 = Facility.objects.create(ref=f"FAC-D3{tag}", firm=delta, name="D3", region="karaganda", capacity_mw=50)
-    d1.connections.add(GridConnection.objects.create(meter_id=f"KR-D1{tag}", operator="T", region="karaganda",
-                                                     tariff="industrial"))
-    in_force = Licence.objects.create(number=f"KZ-DM-1{tag}", firm=delta, capacity_mw=12, status="active",
-                                      valid_from=today - dt.timedelta(days=100),
-                                      valid_until=today + dt.timedelta(days=900))
+    d1.connections.add(
+        GridConnection.objects.create(meter_id=f"KR-D1{tag}", operator="T", region="karaganda", tariff="industrial")
+    )
+    in_force = Licence.objects.create(
+        number=f"KZ-DM-1{tag}",
+        firm=delta,
+        capacity_mw=12,
+        status="active",
+        valid_from=today - dt.timedelta(days=100),
+        valid_until=today + dt.timedelta(days=900),
+    )
     in_force.facilities.add(d1, d2)
-    expired = Licence.objects.create(number=f"KZ-DM-2{tag}", firm=delta, capacity_mw=50, status="expired",
-                                     valid_from=today - dt.timedelta(days=1200),
-                                     valid_until=today - dt.timedelta(days=10))
+    expired = Licence.objects.create(
+        number=f"KZ-DM-2{tag}",
+        firm=delta,
+        capacity_mw=50,
+        status="expired",
+        valid_from=today - dt.timedelta(days=1200),
+        valid_until=today - dt.timedelta(days=10),
+    )
     expired.facilities.add(d3)
 
     # Suspected illegal: a meter with an open UNLICENSED_MINING flag (0.75 MW on average over the hours metered),
     # and the lapsed facility with an open NO_VALID_LICENCE flag (3 MW on its meter).
-    farm_meter = GridConnection.objects.create(meter_id=f"KR-9{tag}", operator="T", region="karaganda",
-                                               tariff="residential")
-    _readings(farm_meter, *[(as_of - (i + 1) * hour, 1000) for i in range(10)],
-              *[(as_of - (i + 11) * hour, 500) for i in range(10)], (as_of - dt.timedelta(days=30, hours=1), 9000))
-    d3_meter = GridConnection.objects.create(meter_id=f"KR-D3{tag}", operator="T", region="karaganda",
-                                             tariff="industrial")
+    farm_meter = GridConnection.objects.create(
+        meter_id=f"KR-9{tag}", operator="T", region="karaganda", tariff="residential"
+    )
+    _readings(
+        farm_meter,
+        *[(as_of - (i + 1) * hour, 1000) for i in range(10)],
+        *[(as_of - (i + 11) * hour, 500) for i in range(10)],
+        (as_of - dt.timedelta(days=30, hours=1), 9000),
+    )
+    d3_meter = GridConnection.objects.create(
+        meter_id=f"KR-D3{tag}", operator="T", region="karaganda", tariff="industrial"
+    )
     d3.connections.add(d3_meter)
     _readings(d3_meter, *[(as_of - (i + 1) * hour, 3000) for i in range(4)])
     GridConnection.objects.create(meter_id=f"AS-1{tag}", operator="T", region="astana", tariff="residential")
@@ -143,8 +183,13 @@ def arrange_world(as_of: dt.datetime, *, tag: str = "") -> None:
     _flag(rule="UNLICENSED_MINING", severity="high", connection=farm_meter, created_at=as_of - hour)
     _flag(rule="NO_VALID_LICENCE", severity="high", facility=d3, created_at=this_monday - dt.timedelta(days=12))
     _flag(rule="MISSING_DECLARATION", severity="low", facility=d1, created_at=this_monday - dt.timedelta(days=19))
-    _flag(rule="OVER_CAPACITY", severity="medium", licence=in_force, status="dismissed",
-          created_at=this_monday - dt.timedelta(days=20))
+    _flag(
+        rule="OVER_CAPACITY",
+        severity="medium",
+        licence=in_force,
+        status="dismissed",
+        created_at=this_monday - dt.timedelta(days=20),
+    )
     _flag(rule="UNDER_DECLARED", severity="medium", facility=d2, created_at=this_monday - dt.timedelta(weeks=12))
 
 
@@ -208,7 +253,8 @@ def test_enforcement_sums_actions_up_to_the_day(world):
     assert total.value_confiscated_usd == Decimal("2000000.50")
     assert total.criminal_cases == 1
     assert [(r.region, r.operations_stopped, r.devices_confiscated) for r in summary.regions] == [
-        ("almaty_region", 2, 300), ("jambyl", 1, 200)
+        ("almaty_region", 2, 300),
+        ("jambyl", 1, 200),
     ]
 
 
@@ -249,8 +295,9 @@ def test_licensed_capacity_is_split_by_region_and_set_against_suspected_load(wor
 def test_power_released_is_the_load_before_each_stopping_action(world):
     released = dashboard.power_released(today=AS_OF.date(), days=30)
 
-    by_region = {r.region: (r.voluntary_closure_mw, r.operation_cancelled_mw, r.sites, r.metered_sites)
-                 for r in released.regions}
+    by_region = {
+        r.region: (r.voluntary_closure_mw, r.operation_cancelled_mw, r.sites, r.metered_sites) for r in released.regions
+    }
     # almaty_region: the closed meter drew 2 MW before its closure; the cancelled one has no readings (0 MW).
     # jambyl: the facility's two meters summed per hour.
     assert by_region == {
@@ -287,8 +334,9 @@ def test_the_page_shows_the_figures_as_tables_and_as_chart_data(client, regulato
     assert _figure(page, "released-mw") == "3.3 MW"  # 3.25 MW, shown to one decimal
     assert "2 of 3 stopped sites had readings" in page
     assert "9.0 MW" in page and "3.8 MW" in page  # karaganda: licensed, suspected load
-    charts = json.loads(re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', page,
-                                  re.S).group(1))["charts"]
+    charts = json.loads(
+        re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )["charts"]
     capacity = {d["key"]: d["data"] for d in charts["capacity"]["datasets"]}
     assert charts["capacity"]["labels"] == ["Karaganda Region", "Pavlodar Region"]
     assert capacity == {"licensed_mw": [9.0, 3.0], "suspected_load_mw": [3.75, 0.0]}

@@ -50,19 +50,35 @@ def beta_flag(firm_b):
     """An open NO_VALID_LICENCE flag on Beta's unlicensed facility."""
     site = Facility.objects.get(ref="FAC-B1")
     return Flag.objects.create(
-        rule="NO_VALID_LICENCE", severity="high", subject_type="facility", subject_ref=site.ref, facility=site,
-        firm=firm_b, evidence={"avg_mw": 0.8, "coverage": 0.9}, **WINDOW,
+        rule="NO_VALID_LICENCE",
+        severity="high",
+        subject_type="facility",
+        subject_ref=site.ref,
+        facility=site,
+        firm=firm_b,
+        evidence={"avg_mw": 0.8, "coverage": 0.9},
+        **WINDOW,
     )
 
 
 @pytest.fixture
 def barn_flag(db):
     """An open UNLICENSED_MINING flag on a residential meter with no consumer BIN."""
-    meter = GridConnection.objects.create(meter_id="KR-0099", operator="Karaganda REC", region="karaganda",
-                                          tariff="residential", consumer_name="Household Serikbayev")
+    meter = GridConnection.objects.create(
+        meter_id="KR-0099",
+        operator="Karaganda REC",
+        region="karaganda",
+        tariff="residential",
+        consumer_name="Household Serikbayev",
+    )
     return Flag.objects.create(
-        rule="UNLICENSED_MINING", severity="high", subject_type="connection", subject_ref=meter.meter_id,
-        connection=meter, evidence={"avg_mw": 1.4}, **WINDOW,
+        rule="UNLICENSED_MINING",
+        severity="high",
+        subject_type="connection",
+        subject_ref=meter.meter_id,
+        connection=meter,
+        evidence={"avg_mw": 1.4},
+        **WINDOW,
     )
 
 
@@ -125,20 +141,21 @@ def test_a_regulator_confirms_a_facility_flag(rita, beta_flag, firm_b):
 
     confirmed = Flag.objects.get(pk=beta_flag.pk)
     assert (confirmed.status, confirmed.firm, confirmed.decision_reason) == (
-        "confirmed", firm_b, "Inspection found 250 ASICs"
+        "confirmed",
+        firm_b,
+        "Inspection found 250 ASICs",
     )
     assert messages_of(response) == [("success", f"Confirm as illegal operation: {beta_flag}")]
 
 
 def test_confirming_a_connection_flag_registers_its_operator(rita, barn_flag):
-    response = act(rita, FLAGS, "confirm", [barn_flag], apply="1", reason="Farm in the barn",
-                   operator_bin=BIN_C, operator_name="")
+    response = act(
+        rita, FLAGS, "confirm", [barn_flag], apply="1", reason="Farm in the barn", operator_bin=BIN_C, operator_name=""
+    )
 
     operator = Firm.objects.get(bin=BIN_C)
     assert (operator.origin, operator.name) == ("unregistered", "Household Serikbayev")
-    assert (Flag.objects.get(pk=barn_flag.pk).status, Flag.objects.get(pk=barn_flag.pk).firm) == (
-        "confirmed", operator
-    )
+    assert (Flag.objects.get(pk=barn_flag.pk).status, Flag.objects.get(pk=barn_flag.pk).firm) == ("confirmed", operator)
     assert messages_of(response)[0][0] == "success"
 
 
@@ -177,7 +194,9 @@ def test_a_regulator_suspends_a_licence_for_three_months(rita, firm_a, monkeypat
 
     suspended = Licence.objects.get(pk=licence.pk)
     assert (suspended.status, suspended.suspended_until, suspended.status_reason) == (
-        "suspended", dt.date(2025, 9, 10), "Over capacity in May"
+        "suspended",
+        dt.date(2025, 9, 10),
+        "Over capacity in May",
     )
     assert messages_of(response) == [("success", "Suspend: KZ-DM-2024-000001")]
     assert EnforcementAction.objects.get().action == "licence_suspended"
@@ -240,8 +259,14 @@ def test_granting_over_a_facility_held_by_another_licence_shows_why_and_changes_
 
 
 def test_covering_a_facility_held_by_another_licence_in_the_admin_shows_a_form_error(rita, firm_a, firm_b):
-    other = Licence.objects.create(number="KZ-DM-2025-000002", firm=firm_b, capacity_mw=Decimal("4"), status="active",
-                                   valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2027, 12, 31))
+    other = Licence.objects.create(
+        number="KZ-DM-2025-000002",
+        firm=firm_b,
+        capacity_mw=Decimal("4"),
+        status="active",
+        valid_from=dt.date(2025, 1, 1),
+        valid_until=dt.date(2027, 12, 31),
+    )
     held = Facility.objects.get(ref="FAC-A1")
     rita.raise_request_exception = False
 
@@ -250,6 +275,7 @@ def test_covering_a_facility_held_by_another_licence_in_the_admin_shows_a_form_e
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert not LicenceCoverage.objects.filter(licence=other).exists()
+
 
 # Recording an inspection from a flag.
 
@@ -261,16 +287,26 @@ def test_an_inspection_recorded_from_a_flag_confirms_it_and_the_facility_reads_i
     assert form.context["adminform"].form.initial["flag"] == str(beta_flag.pk)
     assert form.context["adminform"].form.initial["facility"] == str(beta_flag.facility_id)
 
-    response = rita.post(link, {
-        "flag": beta_flag.pk, "facility": beta_flag.facility_id, "firm": beta_flag.firm_id, "date": "2025-06-12",
-        "inspectors": [inspector.pk], "findings": "320 ASICs running, no licence", "devices_found": "320",
-        "outcome": "illegal_operation",
-    })
+    response = rita.post(
+        link,
+        {
+            "flag": beta_flag.pk,
+            "facility": beta_flag.facility_id,
+            "firm": beta_flag.firm_id,
+            "date": "2025-06-12",
+            "inspectors": [inspector.pk],
+            "findings": "320 ASICs running, no licence",
+            "devices_found": "320",
+            "outcome": "illegal_operation",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     inspection = Inspection.objects.get()
     assert (inspection.flag, inspection.outcome, list(inspection.inspectors.all())) == (
-        beta_flag, "illegal_operation", [inspector]
+        beta_flag,
+        "illegal_operation",
+        [inspector],
     )
     assert Flag.objects.get(pk=beta_flag.pk).status == "confirmed"
     facilities = rita.get(reverse("admin:registry_facility_changelist")).content.decode()
@@ -281,10 +317,17 @@ def test_an_inspection_recorded_from_a_flag_confirms_it_and_the_facility_reads_i
 def test_an_illegal_operation_at_a_bare_connection_needs_the_operator_bin(rita, barn_flag, inspector):
     add = reverse("admin:registry_inspection_add") + f"?flag={barn_flag.pk}&connection={barn_flag.connection_id}"
 
-    response = rita.post(add, {
-        "flag": barn_flag.pk, "connection": barn_flag.connection_id, "date": "2025-06-12",
-        "inspectors": [inspector.pk], "findings": "Farm in the barn", "outcome": "illegal_operation",
-    })
+    response = rita.post(
+        add,
+        {
+            "flag": barn_flag.pk,
+            "connection": barn_flag.connection_id,
+            "date": "2025-06-12",
+            "inspectors": [inspector.pk],
+            "findings": "Farm in the barn",
+            "outcome": "illegal_operation",
+        },
+    )
 
     assert response.status_code == 200
     assert "operator_bin" in response.context["adminform"].form.errors
@@ -295,19 +338,25 @@ def test_an_illegal_operation_at_a_bare_connection_needs_the_operator_bin(rita, 
 def test_an_illegal_operation_at_a_bare_connection_names_its_operator(rita, barn_flag, inspector):
     add = reverse("admin:registry_inspection_add") + f"?flag={barn_flag.pk}&connection={barn_flag.connection_id}"
 
-    response = rita.post(add, {
-        "flag": barn_flag.pk, "connection": barn_flag.connection_id, "date": "2025-06-12",
-        "inspectors": [inspector.pk], "findings": "Farm in the barn", "outcome": "illegal_operation",
-        "operator_bin": BIN_C, "operator_name": "Shadow Hash LLP",
-    })
+    response = rita.post(
+        add,
+        {
+            "flag": barn_flag.pk,
+            "connection": barn_flag.connection_id,
+            "date": "2025-06-12",
+            "inspectors": [inspector.pk],
+            "findings": "Farm in the barn",
+            "outcome": "illegal_operation",
+            "operator_bin": BIN_C,
+            "operator_name": "Shadow Hash LLP",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     operator = Firm.objects.get(bin=BIN_C)
     assert (operator.name, operator.origin) == ("Shadow Hash LLP", "unregistered")
     assert Inspection.objects.get().firm == operator
-    assert (Flag.objects.get(pk=barn_flag.pk).status, Flag.objects.get(pk=barn_flag.pk).firm) == (
-        "confirmed", operator
-    )
+    assert (Flag.objects.get(pk=barn_flag.pk).status, Flag.objects.get(pk=barn_flag.pk).firm) == ("confirmed", operator)
     connections = rita.get(reverse("admin:registry_gridconnection_changelist")).content.decode()
     row = next(r for r in re.findall(r"<tr.*?</tr>", connections, re.S) if "KR-0099" in r)
     assert ">Illegal</span>" in row
@@ -320,11 +369,19 @@ def test_an_inspector_records_the_outcome_of_a_scheduled_visit_and_the_flag_is_c
     ivan = Client()
     ivan.force_login(inspector)
 
-    response = ivan.post(reverse("admin:registry_inspection_change", args=[scheduled.pk]), {
-        "flag": beta_flag.pk, "facility": scheduled.facility_id, "firm": scheduled.firm_id, "date": "2025-06-12",
-        "inspectors": [inspector.pk], "findings": "320 ASICs running", "devices_found": "320",
-        "outcome": "illegal_operation",
-    })
+    response = ivan.post(
+        reverse("admin:registry_inspection_change", args=[scheduled.pk]),
+        {
+            "flag": beta_flag.pk,
+            "facility": scheduled.facility_id,
+            "firm": scheduled.firm_id,
+            "date": "2025-06-12",
+            "inspectors": [inspector.pk],
+            "findings": "320 ASICs running",
+            "devices_found": "320",
+            "outcome": "illegal_operation",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Inspection.objects.get(pk=scheduled.pk).outcome == "illegal_operation"

@@ -14,8 +14,15 @@ REGISTRY_MODELS = sorted(
     (m for m in admin.site._registry if m._meta.app_label == "registry"), key=lambda m: m._meta.model_name
 )
 # Written only by the system (detection, imports, exports) or edited in place: nobody adds them by hand.
-SYSTEM_WRITTEN = {"flag", "detectionsettings", "detectionrun", "exportlog", "readingimport", "readingcorrection",
-                  "taskoutbox"}
+SYSTEM_WRITTEN = {
+    "flag",
+    "detectionsettings",
+    "detectionrun",
+    "exportlog",
+    "readingimport",
+    "readingcorrection",
+    "taskoutbox",
+}
 STAFF = ["regulator", "inspector", "auditor"]
 WINDOW = {
     "window_start": dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
@@ -43,17 +50,35 @@ def records(firm_a, inspector):
     """One record of each kind a regulator works with."""
     site = Facility.objects.get(ref="FAC-A1")
     flag = Flag.objects.create(
-        rule="OVER_CAPACITY", severity="medium", subject_type="licence", subject_ref="KZ-DM-2024-000001",
-        licence=Licence.objects.get(), firm=firm_a, evidence={"peak_to_capacity": 1.3}, **WINDOW,
+        rule="OVER_CAPACITY",
+        severity="medium",
+        subject_type="licence",
+        subject_ref="KZ-DM-2024-000001",
+        licence=Licence.objects.get(),
+        firm=firm_a,
+        evidence={"peak_to_capacity": 1.3},
+        **WINDOW,
     )
-    inspection = Inspection.objects.create(facility=site, firm=firm_a, flag=flag, date=dt.date(2025, 6, 1),
-                                           outcome="violations", findings="Two racks over the plan")
+    inspection = Inspection.objects.create(
+        facility=site,
+        firm=firm_a,
+        flag=flag,
+        date=dt.date(2025, 6, 1),
+        outcome="violations",
+        findings="Two racks over the plan",
+    )
     inspection.inspectors.set([inspector])
-    action = EnforcementAction.objects.create(action="fine", firm=firm_a, facility=site, region="pavlodar",
-                                              date=dt.date(2025, 6, 2), fine_kzt=500_000)
+    action = EnforcementAction.objects.create(
+        action="fine", firm=firm_a, facility=site, region="pavlodar", date=dt.date(2025, 6, 2), fine_kzt=500_000
+    )
     return {
-        Firm: firm_a, Facility: site, GridConnection: GridConnection.objects.get(meter_id="PV-0001"),
-        Licence: Licence.objects.get(), Flag: flag, Inspection: inspection, EnforcementAction: action,
+        Firm: firm_a,
+        Facility: site,
+        GridConnection: GridConnection.objects.get(meter_id="PV-0001"),
+        Licence: Licence.objects.get(),
+        Flag: flag,
+        Inspection: inspection,
+        EnforcementAction: action,
     }
 
 
@@ -126,8 +151,9 @@ def may_change(who: str, model) -> bool:
 
 
 @pytest.mark.parametrize("who", STAFF)
-@pytest.mark.parametrize("model", [Firm, Facility, GridConnection, Licence, Inspection, EnforcementAction],
-                         ids=lambda m: m._meta.model_name)
+@pytest.mark.parametrize(
+    "model", [Firm, Facility, GridConnection, Licence, Inspection, EnforcementAction], ids=lambda m: m._meta.model_name
+)
 def test_change_pages_show_save_buttons_only_to_the_roles_that_may_change(client, request, records, who, model):
     login(client, request, who)
 
@@ -164,10 +190,16 @@ def test_an_inspector_records_an_inspection(client, inspector, records):
     client.force_login(inspector)
     site = records[Facility]
 
-    response = client.post(url(Inspection, "add"), {
-        "facility": site.pk, "date": "2025-06-20", "inspectors": [inspector.pk], "findings": "All in order",
-        "outcome": "compliant",
-    })
+    response = client.post(
+        url(Inspection, "add"),
+        {
+            "facility": site.pk,
+            "date": "2025-06-20",
+            "inspectors": [inspector.pk],
+            "findings": "All in order",
+            "outcome": "compliant",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Inspection.objects.filter(facility=site, date=dt.date(2025, 6, 20), outcome="compliant").exists()
@@ -177,10 +209,17 @@ def test_an_inspector_corrects_an_inspection(client, inspector, records):
     client.force_login(inspector)
     inspection = records[Inspection]
 
-    response = client.post(url(Inspection, "change", inspection.pk), {
-        "facility": inspection.facility_id, "firm": inspection.firm_id, "date": "2025-06-01",
-        "inspectors": [inspector.pk], "findings": "Three racks over the plan", "outcome": "violations",
-    })
+    response = client.post(
+        url(Inspection, "change", inspection.pk),
+        {
+            "facility": inspection.facility_id,
+            "firm": inspection.firm_id,
+            "date": "2025-06-01",
+            "inspectors": [inspector.pk],
+            "findings": "Three racks over the plan",
+            "outcome": "violations",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Inspection.objects.get(pk=inspection.pk).findings == "Three racks over the plan"
@@ -190,9 +229,15 @@ def test_an_auditor_cannot_record_an_inspection(client, auditor, records):
     client.force_login(auditor)
     count = Inspection.objects.count()
 
-    response = client.post(url(Inspection, "add"), {
-        "facility": records[Facility].pk, "date": "2025-06-20", "findings": "x", "outcome": "compliant",
-    })
+    response = client.post(
+        url(Inspection, "add"),
+        {
+            "facility": records[Facility].pk,
+            "date": "2025-06-20",
+            "findings": "x",
+            "outcome": "compliant",
+        },
+    )
 
     assert response.status_code == 403
     assert Inspection.objects.count() == count
@@ -228,10 +273,14 @@ def test_an_auditor_may_only_export_from_flags_and_licences(client, auditor, rec
     assert action_names(response) == ["export_csv"]
 
 
-@pytest.mark.parametrize(("model", "expected"), [
-    (Flag, ["assign", "schedule_inspection", "confirm", "dismiss"]),
-    (Licence, ["start_review", "grant", "reject", "suspend", "reinstate", "revoke", "surrender"]),
-], ids=["flag", "licence"])
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (Flag, ["assign", "schedule_inspection", "confirm", "dismiss"]),
+        (Licence, ["start_review", "grant", "reject", "suspend", "reinstate", "revoke", "surrender"]),
+    ],
+    ids=["flag", "licence"],
+)
 def test_a_regulator_sees_the_decisions_on_flags_and_licences(client, regulator, records, model, expected):
     client.force_login(regulator)
 
@@ -241,13 +290,17 @@ def test_a_regulator_sees_the_decisions_on_flags_and_licences(client, regulator,
 
 
 @pytest.mark.parametrize("who", ["inspector", "auditor"])
-@pytest.mark.parametrize(("model", "action", "data"), [
-    (Flag, "dismiss", {"reason": "Not mining"}),
-    (Flag, "confirm", {"reason": "Mining"}),
-    (Licence, "revoke", {"reason": "Revoked by a reader"}),
-    (Licence, "suspend", {"reason": "Suspended by a reader", "months": "3"}),
-    (Licence, "surrender", {"reason": ""}),
-], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("model", "action", "data"),
+    [
+        (Flag, "dismiss", {"reason": "Not mining"}),
+        (Flag, "confirm", {"reason": "Mining"}),
+        (Licence, "revoke", {"reason": "Revoked by a reader"}),
+        (Licence, "suspend", {"reason": "Suspended by a reader", "months": "3"}),
+        (Licence, "surrender", {"reason": ""}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_a_decision_posted_by_a_reader_changes_nothing(client, request, records, who, model, action, data):
     login(client, request, who)
     obj = records[model]

@@ -35,22 +35,37 @@ def _bin() -> str:
 def site(i: int) -> Facility:
     """A firm with a facility on its own meter, under its own licence in force: every row its own relations."""
     firm = Firm.objects.create(bin=_bin(), name=f"Firm {i}", region="pavlodar")
-    meter = GridConnection.objects.create(meter_id=f"M-{firm.bin}", operator="Pavlodar REC", region="pavlodar",
-                                          tariff="industrial")
-    facility = Facility.objects.create(ref=f"FAC-{firm.bin}", firm=firm, name=f"Site {i}", region="pavlodar",
-                                       capacity_mw=Decimal("5"))
+    meter = GridConnection.objects.create(
+        meter_id=f"M-{firm.bin}", operator="Pavlodar REC", region="pavlodar", tariff="industrial"
+    )
+    facility = Facility.objects.create(
+        ref=f"FAC-{firm.bin}", firm=firm, name=f"Site {i}", region="pavlodar", capacity_mw=Decimal("5")
+    )
     facility.connections.add(meter)
-    licence = Licence.objects.create(number=f"KZ-DM-2024-{int(firm.bin[:11]) % 1_000_000:06d}", firm=firm,
-                                     capacity_mw=Decimal("5"), status="active", valid_from=dt.date(2024, 1, 1),
-                                     valid_until=dt.date(2030, 12, 31))
+    licence = Licence.objects.create(
+        number=f"KZ-DM-2024-{int(firm.bin[:11]) % 1_000_000:06d}",
+        firm=firm,
+        capacity_mw=Decimal("5"),
+        status="active",
+        valid_from=dt.date(2024, 1, 1),
+        valid_until=dt.date(2030, 12, 31),
+    )
     licence.facilities.add(facility)
     return facility
 
 
 def flag_on(facility: Facility, *, status: str = "open", assigned_to=None) -> Flag:
     return Flag.objects.create(
-        rule="NO_VALID_LICENCE", severity="high", status=status, subject_type="facility", subject_ref=facility.ref,
-        facility=facility, firm=facility.firm, assigned_to=assigned_to, evidence={"avg_mw": 0.3}, **WINDOW,
+        rule="NO_VALID_LICENCE",
+        severity="high",
+        status=status,
+        subject_type="facility",
+        subject_ref=facility.ref,
+        facility=facility,
+        firm=facility.firm,
+        assigned_to=assigned_to,
+        evidence={"avg_mw": 0.3},
+        **WINDOW,
     )
 
 
@@ -65,23 +80,34 @@ def make_sites(n: int) -> None:
         facility = site(i)
         flag_on(facility, status="dismissed")
         Inspection.objects.create(facility=facility, date=dt.date(2025, 5, 1), outcome="compliant")
-        EnforcementAction.objects.create(action="fine", firm=facility.firm, facility=facility, region="pavlodar",
-                                         date=dt.date(2025, 5, 2), fine_kzt=1000)
+        EnforcementAction.objects.create(
+            action="fine",
+            firm=facility.firm,
+            facility=facility,
+            region="pavlodar",
+            date=dt.date(2025, 5, 2),
+            fine_kzt=1000,
+        )
 
 
 def make_inspections(n: int) -> None:
     for i in range(n):
         facility = site(i)
         inspection = Inspection.objects.create(
-            facility=facility, connection=facility.connections.get(), firm=facility.firm,
-            flag=flag_on(facility, status="under_inspection"), date=dt.date(2025, 5, 1), outcome="violations",
+            facility=facility,
+            connection=facility.connections.get(),
+            firm=facility.firm,
+            flag=flag_on(facility, status="under_inspection"),
+            date=dt.date(2025, 5, 1),
+            outcome="violations",
         )
         inspection.inspectors.set([User.objects.create_user(f"inspector{next(_serial)}", is_staff=True)])
 
 
 # changelist (and filter): how to make n of its rows, the queries for the page (pinned, as measured).
-# Each page: session, user, the second-factor device, user and group permissions, then its own: the row estimate (unfiltered lists
-# only), COUNT, the rows with their legal status; licences and inspections add the date hierarchy's range and days.
+# Each page: session, user, the second-factor device, user and group permissions, then its own: the row
+# estimate (unfiltered lists only), COUNT, the rows with their legal status; licences and inspections add the
+# date hierarchy's range and days.
 PAGES = {
     "flag": (make_flags, 8),
     "facility": (make_sites, 8),

@@ -97,16 +97,26 @@ def _rows(firm: Firm, *, licence: Licence | None = None) -> FirmRows:
         facility=facility, month=dt.date(2026, 9, 1), consumed_mwh=Decimal("1200.5"), peak_mw=Decimal("1.8")
     )
     flag = Flag.objects.create(
-        rule="NO_VALID_LICENCE", severity="high", subject_type="facility", subject_ref=facility.ref,
-        facility=facility, window_start=WINDOW_END - dt.timedelta(days=30), window_end=WINDOW_END,
+        rule="NO_VALID_LICENCE",
+        severity="high",
+        subject_type="facility",
+        subject_ref=facility.ref,
+        facility=facility,
+        window_start=WINDOW_END - dt.timedelta(days=30),
+        window_end=WINDOW_END,
         evidence={"avg_mw": "1.2", "coverage": "0.95"},
     )
     inspection = Inspection.objects.create(
         facility=facility, firm=firm, flag=flag, date=dt.date(2026, 10, 5), outcome="violations", devices_found=40
     )
     enforcement = EnforcementAction.objects.create(
-        action="fine", firm=firm, facility=facility, inspection=inspection, region=facility.region,
-        date=dt.date(2026, 10, 20), fine_kzt=Decimal("1500000"),
+        action="fine",
+        firm=firm,
+        facility=facility,
+        inspection=inspection,
+        region=facility.region,
+        date=dt.date(2026, 10, 20),
+        fine_kzt=Decimal("1500000"),
     )
     return FirmRows(firm, facility, licence, declaration, flag, inspection, enforcement)
 

@@ -38,7 +38,13 @@ def test_a_grid_operator_pushes_a_json_list(pavlodar_grid, meters):
     response = pavlodar_grid.post(URL, json.dumps(body), content_type="application/json")
 
     assert response.status_code == 201, response.content
-    assert response.json() | {"import": None} == {"import": None, "rows": 2, "inserted": 2, "unchanged": 0, "corrected": 0}
+    assert response.json() | {"import": None} == {
+        "import": None,
+        "rows": 2,
+        "inserted": 2,
+        "unchanged": 0,
+        "corrected": 0,
+    }
     assert sorted(MeterReading.objects.values_list("kwh", flat=True)) == [Decimal("118"), Decimal("120.5")]
 
 
@@ -55,7 +61,10 @@ def test_a_grid_operator_pushes_a_csv_body_and_a_repeat_changes_nothing(pavlodar
 
 
 def test_bad_rows_answer_400_with_every_error_and_save_nothing(pavlodar_grid, meters):
-    body = "meter_id,period_start,kwh\nPV-1,2026-11-01T00:30:00Z,1\nPV-1,2026-11-01T01:00:00Z,-4\nPV-1,2026-11-01T02:00:00Z,5\n"
+    body = (
+        "meter_id,period_start,kwh\n"
+        "PV-1,2026-11-01T00:30:00Z,1\nPV-1,2026-11-01T01:00:00Z,-4\nPV-1,2026-11-01T02:00:00Z,5\n"
+    )
 
     with translation.override("en"):
         response = pavlodar_grid.post(URL, body, content_type="text/csv")

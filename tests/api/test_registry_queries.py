@@ -261,12 +261,25 @@ def test_a_cursor_with_a_far_offset_still_pages(world, staff_api):
 @pytest.mark.parametrize(
     "endpoint, grow",
     [
-        ("facilities", lambda firm, n: Facility.objects.create(
-            ref=f"FAC-Q{n}", firm=firm, name="q", region="pavlodar", capacity_mw=1)),
+        (
+            "facilities",
+            lambda firm, n: Facility.objects.create(
+                ref=f"FAC-Q{n}", firm=firm, name="q", region="pavlodar", capacity_mw=1
+            ),
+        ),
         ("licences", lambda firm, n: Licence.objects.create(firm=firm, capacity_mw=1)),
-        ("flags", lambda firm, n: Flag.objects.create(
-            rule="RELATED_PARTY", severity="low", subject_type="firm", subject_ref=f"{n}", firm=firm,
-            window_start=WINDOW_END - dt.timedelta(days=1), window_end=WINDOW_END)),
+        (
+            "flags",
+            lambda firm, n: Flag.objects.create(
+                rule="RELATED_PARTY",
+                severity="low",
+                subject_type="firm",
+                subject_ref=f"{n}",
+                firm=firm,
+                window_start=WINDOW_END - dt.timedelta(days=1),
+                window_end=WINDOW_END,
+            ),
+        ),
     ],
 )
 def test_a_list_costs_the_same_queries_for_one_row_or_many(world, staff_api, endpoint, grow):

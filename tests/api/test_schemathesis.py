@@ -9,9 +9,9 @@ handler would otherwise end the test's wrapping transaction.
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from django.conf import settings as settings_
 from django.test import Client
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (

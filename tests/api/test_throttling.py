@@ -4,7 +4,10 @@ from .conftest import api_client
 
 
 def _with_rates(settings, **rates):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "public": None, **rates}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "public": None, **rates},
+    }
 
 
 def test_an_anonymous_client_over_its_rate_gets_429(settings, db):
@@ -42,7 +45,11 @@ def test_the_default_rates_are_set():
     # The conftest turns throttling off for tests; the project's own settings module still has the rates.
     import config.settings as project
 
-    assert project.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == {"anon": "60/min", "user": "600/min", "public": "120/min"}
+    assert project.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] == {
+        "anon": "60/min",
+        "user": "600/min",
+        "public": "120/min",
+    }
     assert django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] == [
         "registry.api.throttling.AnonThrottle",
         "registry.api.throttling.UserThrottle",

@@ -22,8 +22,10 @@ def browser(request):
     """A fresh headless Chromium that asks for English pages; a screenshot is left in the temp dir on failure."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
-        pytest.skip(f"browser test needs Debian's Chromium and its driver: missing {', '.join(missing)} "
-                    "(apt-get install chromium chromium-driver)")
+        pytest.skip(
+            f"browser test needs Debian's Chromium and its driver: missing {', '.join(missing)} "
+            "(apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -31,9 +33,17 @@ def browser(request):
         options = webdriver.ChromeOptions()
         options.binary_location = str(CHROMIUM)
         for argument in (
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--window-size=1400,1000", "--lang=en-US", f"--user-data-dir={profile}",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1400,1000",
+            "--lang=en-US",
+            f"--user-data-dir={profile}",
         ):
             options.add_argument(argument)
         # The site speaks ru/kk/en and picks by Accept-Language (LocaleMiddleware).

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone, translation
 from selenium.webdriver.common.by import By
-
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
@@ -24,8 +23,12 @@ SCREENSHOT = "/tmp/portal_kk.png"
 def meter(firm_a):
     """A meter the grid company has under firm A's BIN: a facility that lists it is linked to it at once."""
     return GridConnection.objects.create(
-        meter_id=METER, operator="Pavlodar REC", consumer_name=firm_a.name, consumer_bin=firm_a.bin,
-        region="pavlodar", tariff="industrial",
+        meter_id=METER,
+        operator="Pavlodar REC",
+        consumer_name=firm_a.name,
+        consumer_bin=firm_a.bin,
+        region="pavlodar",
+        tariff="industrial",
     )
 
 
@@ -127,7 +130,9 @@ def test_firm_registers_a_facility_declares_and_corrects_its_month_then_reads_th
     assert page.heading() == "Monthly declarations"
     [(filed_class, filed)] = page.rows()
     assert (filed_class, filed[:4], filed[5:]) == (
-        "", [f"{month:%Y-%m}", ref, "2400.000", "3.600"], ["Filed", "Open · Correct"]
+        "",
+        [f"{month:%Y-%m}", ref, "2400.000", "3.600"],
+        ["Filed", "Open · Correct"],
     )
 
     # Correct it: facility and month stay as filed, the energy was wrong.
@@ -144,10 +149,14 @@ def test_firm_registers_a_facility_declares_and_corrects_its_month_then_reads_th
     # The list keeps both filings of the month: the correction current, the first greyed out as superseded.
     (new_class, new), (old_class, old) = page.rows()
     assert (new_class, new[:4], new[5:]) == (
-        "", [f"{month:%Y-%m}", ref, "2310.500", "3.600"], ["Filed", "Open · Correct"]
+        "",
+        [f"{month:%Y-%m}", ref, "2310.500", "3.600"],
+        ["Filed", "Open · Correct"],
     )
     assert (old_class, old[:4], old[5:]) == (
-        "superseded", [f"{month:%Y-%m}", ref, "2400.000", "3.600"], ["Superseded", "Open"]
+        "superseded",
+        [f"{month:%Y-%m}", ref, "2400.000", "3.600"],
+        ["Superseded", "Open"],
     )
 
     # Switch to Kazakh with the selector in the header: the same list, now in Kazakh.
@@ -166,13 +175,20 @@ def test_firm_registers_a_facility_declares_and_corrects_its_month_then_reads_th
 
     facility = Facility.objects.get(ref=ref)
     assert (facility.firm, facility.name, facility.region, facility.capacity_mw, facility.devices) == (
-        firm_a, "Ekibastuz hall 2", "pavlodar", Decimal("5"), 1500
+        firm_a,
+        "Ekibastuz hall 2",
+        "pavlodar",
+        Decimal("5"),
+        1500,
     )
     assert (list(facility.connections.all()), facility.unverified_meter_ids) == ([meter], [])
     first, correction = PowerDeclaration.objects.filter(facility=facility, month=month).order_by("filed_at")
     assert (first.consumed_mwh, first.is_current) == (Decimal("2400"), False)
     assert (correction.consumed_mwh, correction.peak_mw, correction.devices, correction.is_current) == (
-        Decimal("2310.5"), Decimal("3.6"), 1450, True
+        Decimal("2310.5"),
+        Decimal("3.6"),
+        1450,
+        True,
     )
     assert (correction.supersedes, correction.filed_by, correction.power_source) == (first, alice, "grid_exchange")
     assert PowerDeclaration.objects.count() == 2

@@ -13,8 +13,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
-from tests.browser.waits import Steps
 from registry.models import Facility, Firm, Flag, GridConnection, Inspection
+from tests.browser.waits import Steps
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,31 +36,58 @@ def world(firm_b, inspector):
         ref="FAC-X", firm=firm_b, name="Beta site X", region="karaganda", capacity_mw=Decimal("6")
     )
     for facility, meter_id in ((fac_b1, "KR-0001"), (fac_x, "KR-0002")):
-        facility.connections.add(GridConnection.objects.create(
-            meter_id=meter_id, operator="Karaganda REC", region="karaganda", tariff="industrial"
-        ))
-    hidden_high = GridConnection.objects.create(meter_id="AL-7001", operator="Almaty REC", region="almaty",
-                                                tariff="residential")
-    hidden_medium = GridConnection.objects.create(meter_id="AL-7002", operator="Almaty REC", region="almaty",
-                                                  tariff="commercial")
+        facility.connections.add(
+            GridConnection.objects.create(
+                meter_id=meter_id, operator="Karaganda REC", region="karaganda", tariff="industrial"
+            )
+        )
+    hidden_high = GridConnection.objects.create(
+        meter_id="AL-7001", operator="Almaty REC", region="almaty", tariff="residential"
+    )
+    hidden_medium = GridConnection.objects.create(
+        meter_id="AL-7002", operator="Almaty REC", region="almaty", tariff="commercial"
+    )
     facility_evidence = {"avg_mw": 2.4, "peak_mw": 2.9, "coverage": 0.98, "load_factor": 0.83}
     farm_evidence = {"avg_mw": 0.52, "peak_mw": 0.55, "coverage": 1.0, "load_factor": 0.95}
     return {
         "b1": Flag.objects.create(
-            rule="NO_VALID_LICENCE", severity="high", subject_type="facility", subject_ref="FAC-B1",
-            facility=fac_b1, firm=firm_b, evidence=facility_evidence, **window,
+            rule="NO_VALID_LICENCE",
+            severity="high",
+            subject_type="facility",
+            subject_ref="FAC-B1",
+            facility=fac_b1,
+            firm=firm_b,
+            evidence=facility_evidence,
+            **window,
         ),
         "farm": Flag.objects.create(
-            rule="UNLICENSED_MINING", severity="high", subject_type="connection", subject_ref="AL-7001",
-            connection=hidden_high, evidence={**farm_evidence, "tariff": "residential"}, **window,
+            rule="UNLICENSED_MINING",
+            severity="high",
+            subject_type="connection",
+            subject_ref="AL-7001",
+            connection=hidden_high,
+            evidence={**farm_evidence, "tariff": "residential"},
+            **window,
         ),
         "medium": Flag.objects.create(
-            rule="UNLICENSED_MINING", severity="medium", subject_type="connection", subject_ref="AL-7002",
-            connection=hidden_medium, evidence={**farm_evidence, "tariff": "commercial"}, **window,
+            rule="UNLICENSED_MINING",
+            severity="medium",
+            subject_type="connection",
+            subject_ref="AL-7002",
+            connection=hidden_medium,
+            evidence={**farm_evidence, "tariff": "commercial"},
+            **window,
         ),
         "x": Flag.objects.create(
-            rule="NO_VALID_LICENCE", severity="high", status="under_inspection", subject_type="facility",
-            subject_ref="FAC-X", facility=fac_x, firm=firm_b, assigned_to=inspector, evidence=facility_evidence,
+            rule="NO_VALID_LICENCE",
+            severity="high",
+            status="under_inspection",
+            subject_type="facility",
+            subject_ref="FAC-X",
+            facility=fac_x,
+            firm=firm_b,
+            assigned_to=inspector,
+            evidence=facility_evidence,
             **window,
         ),
     }
@@ -83,15 +110,18 @@ class Page(Steps):
 
     def run_action(self, subject_ref, action):
         """Tick the flag's row, pick the action, press Go: the decision form opens."""
-        row = (f"//table[@id='result_list']//tr"
-               f"[td[contains(@class,'field-subject_ref')][normalize-space()='{subject_ref}']]")
+        row = (
+            f"//table[@id='result_list']//tr"
+            f"[td[contains(@class,'field-subject_ref')][normalize-space()='{subject_ref}']]"
+        )
         self.find(f"{row}//input[@name='_selected_action']").click()
         Select(self.driver.find_element(By.NAME, "action")).select_by_value(action)
         self.click_through(self.driver.find_element(By.CSS_SELECTOR, "button[name='index']"))
 
     def legal_status(self, ref):
-        return self.find(f"//table[@id='result_list']//tr[th[normalize-space()='{ref}']]"
-                         "//td[contains(@class,'field-legal_status')]").text
+        return self.find(
+            f"//table[@id='result_list']//tr[th[normalize-space()='{ref}']]//td[contains(@class,'field-legal_status')]"
+        ).text
 
     def submit_decision(self):
         self.click_through(self.driver.find_element(By.CSS_SELECTOR, "#content-main form input[type='submit']"))
@@ -192,16 +222,22 @@ def test_regulator_triages_high_flags_then_an_inspection_makes_the_site_illegal(
 
     flags = {key: Flag.objects.get(pk=flag.pk) for key, flag in world.items()}
     assert (flags["b1"].status, flags["b1"].decision_reason) == (
-        "dismissed", "KR-0001 feeds the neighbouring dairy; the site has been idle since spring."
+        "dismissed",
+        "KR-0001 feeds the neighbouring dairy; the site has been idle since spring.",
     )
     assert flags["farm"].status == "confirmed"
     assert (flags["farm"].firm.bin, flags["farm"].firm.name, flags["farm"].firm.origin) == (
-        OPERATOR_BIN, "Zhetysu Hash", "unregistered"
+        OPERATOR_BIN,
+        "Zhetysu Hash",
+        "unregistered",
     )
     assert flags["medium"].status == "open"
     inspection = Inspection.objects.get()
     assert (inspection.facility.ref, inspection.date, inspection.outcome, inspection.devices_found) == (
-        "FAC-X", visit, "illegal_operation", 120
+        "FAC-X",
+        visit,
+        "illegal_operation",
+        120,
     )
     assert (inspection.firm, list(inspection.inspectors.all())) == (firm_b, [inspector])
     assert Firm.objects.count() == 2  # firm B and the operator the confirmation registered

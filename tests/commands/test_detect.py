@@ -51,7 +51,7 @@ def test_it_prints_a_json_summary_with_counts_per_rule(farm):
     assert summary["window_days"] == 7
     assert summary["run"] == DetectionRun.objects.get(trigger="command").pk
     assert isinstance(summary["duration_ms"], int)
-    assert summary["flags"] == {rule: nothing for rule in RULES} | {
+    assert summary["flags"] == dict.fromkeys(RULES, nothing) | {
         "UNLICENSED_MINING": {"new": 1, "updated": 0, "silenced": 0}
     }
 
@@ -77,7 +77,7 @@ def test_it_prints_a_line_per_rule_without_json(farm):
 
     lines = out.splitlines()
     assert lines[0].startswith("Detection as of 2025-03-01T00:00:00Z over 7 days (")
-    assert [line.split()[0] for line in lines[1:]] == [rule for rule in RULES]
+    assert [line.split()[0] for line in lines[1:]] == list(RULES)
     assert "UNLICENSED_MINING        1 new" in out
 
 

@@ -68,7 +68,7 @@ def test_rerun_with_a_change_prints_it_and_not_nothing_changed(db, tmp_path):
 def test_it_exits_with_status_1_and_lists_the_errors_on_stderr(db, tmp_path):
     files = {
         "firms.csv": FIRMS.replace(ALTYN_BIN, "220140000019"),
-        "grid_connections.csv": "meter_id,operator,region,tariff,contracted_mw\nPV-1,REC,pavlodar,industrial,\"1,5\"\n",
+        "grid_connections.csv": 'meter_id,operator,region,tariff,contracted_mw\nPV-1,REC,pavlodar,industrial,"1,5"\n',
     }
 
     error, err = rejected(write_files(tmp_path, files))

@@ -331,9 +331,7 @@ def test_related_firms_leave_out_fines_closures_and_directors(owner, shadow):
 
 
 def test_related_firms_leave_out_firms_without_a_licence_in_force_or_pending(owner, shadow):
-    licence(
-        "KZ-DM-2021-000001", owner, facility("FAC-1", owner), status="expired", valid_until=dt.date(2024, 12, 31)
-    )
+    licence("KZ-DM-2021-000001", owner, facility("FAC-1", owner), status="expired", valid_until=dt.date(2024, 12, 31))
     unlicensed = firm("10000000002", "Unlicensed LLP")
     owns(person("P-001"), owner, unlicensed, shadow)
     sanction(shadow, "operation_cancelled", dt.date(2024, 6, 1))

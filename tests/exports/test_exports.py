@@ -65,7 +65,7 @@ def export_rows(dataset: str, **filters) -> list[list[str]]:
 
 def export_dicts(dataset: str, **filters) -> list[dict[str, str]]:
     header, *rows = export_rows(dataset, **filters)
-    return [dict(zip(header, row)) for row in rows]
+    return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 def a_bin(n: int) -> str:

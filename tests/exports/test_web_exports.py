@@ -1,4 +1,7 @@
-"""/exports/ and the admin's "Export selected as CSV": the same bytes as `manage.py export`, for those who may export."""
+"""/exports/ and the admin's "Export selected as CSV".
+
+The same bytes as `manage.py export`, for those who may export.
+"""
 
 import csv
 import datetime as dt
@@ -22,7 +25,7 @@ from registry.models import (
     PowerDeclaration,
 )
 
-FORMULA = "=HYPERLINK(\"http://x\")"
+FORMULA = '=HYPERLINK("http://x")'
 
 
 def web_bytes(client, dataset: str, query: str = "") -> bytes:
@@ -39,18 +42,35 @@ def cli_bytes(capsysbinary, dataset: str, *args: str) -> bytes:
 @pytest.fixture
 def world(firm_a, firm_b):
     connection = GridConnection.objects.get(meter_id="PV-0001")
-    MeterReading.objects.create(connection=connection, period_start=dt.datetime(2026, 10, 1, 5, tzinfo=dt.UTC),
-                                kwh=Decimal("12.5"))
+    MeterReading.objects.create(
+        connection=connection, period_start=dt.datetime(2026, 10, 1, 5, tzinfo=dt.UTC), kwh=Decimal("12.5")
+    )
     facility = Facility.objects.get(ref="FAC-A1")
     PowerDeclaration.objects.create(facility=facility, month=dt.date(2026, 9, 1), consumed_mwh=Decimal("100"))
     now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    Flag.objects.create(rule="NO_VALID_LICENCE", severity="high", subject_type="facility", subject_ref="FAC-B1",
-                        facility=Facility.objects.get(ref="FAC-B1"), firm=firm_b, window_start=now - dt.timedelta(days=30),
-                        window_end=now, evidence={"avg_mw": 1.5}, decision_reason=FORMULA)
-    Inspection.objects.create(facility=facility, firm=firm_a, date=dt.date(2026, 10, 2), findings=FORMULA,
-                              outcome="compliant")
-    EnforcementAction.objects.create(action="fine", firm=firm_b, region="karaganda", date=dt.date(2026, 10, 3),
-                                     fine_kzt=Decimal("1000"), notes=FORMULA)
+    Flag.objects.create(
+        rule="NO_VALID_LICENCE",
+        severity="high",
+        subject_type="facility",
+        subject_ref="FAC-B1",
+        facility=Facility.objects.get(ref="FAC-B1"),
+        firm=firm_b,
+        window_start=now - dt.timedelta(days=30),
+        window_end=now,
+        evidence={"avg_mw": 1.5},
+        decision_reason=FORMULA,
+    )
+    Inspection.objects.create(
+        facility=facility, firm=firm_a, date=dt.date(2026, 10, 2), findings=FORMULA, outcome="compliant"
+    )
+    EnforcementAction.objects.create(
+        action="fine",
+        firm=firm_b,
+        region="karaganda",
+        date=dt.date(2026, 10, 3),
+        fine_kzt=Decimal("1000"),
+        notes=FORMULA,
+    )
     return firm_a
 
 
@@ -69,8 +89,18 @@ def test_filters_give_the_same_bytes_on_the_web_and_the_command_line(client, aud
     client.force_login(auditor)
 
     web = web_bytes(client, "readings", "?from=2026-10-01&to=2026-10-01&meter=PV-0001&region=pavlodar")
-    cli = cli_bytes(capsysbinary, "readings", "--from", "2026-10-01", "--to", "2026-10-01", "--meter", "PV-0001",
-                    "--region", "pavlodar")
+    cli = cli_bytes(
+        capsysbinary,
+        "readings",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-01",
+        "--meter",
+        "PV-0001",
+        "--region",
+        "pavlodar",
+    )
 
     assert web == cli
     assert web.decode("utf-8-sig").splitlines()[1] == "PV-0001,2026-10-01T05:00:00Z,12.500"
@@ -120,15 +150,17 @@ def test_each_web_download_is_in_the_export_log_with_who_and_the_filters(client,
     web_bytes(client, "firms", "?region=pavlodar")
 
     entry = ExportLog.objects.get()
-    assert (entry.user, entry.dataset, entry.filters, entry.row_count) == (
-        auditor, "firms", {"region": "pavlodar"}, 1)
+    assert (entry.user, entry.dataset, entry.filters, entry.row_count) == (auditor, "firms", {"region": "pavlodar"}, 1)
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("?from=2026-13-01", "Enter a valid date."),
-    ("?region=atlantis", "Select a valid choice."),
-    ("?from=2026-10-05&to=2026-10-01", "The last day is before the first."),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?from=2026-13-01", "Enter a valid date."),
+        ("?region=atlantis", "Select a valid choice."),
+        ("?from=2026-10-05&to=2026-10-01", "The last day is before the first."),
+    ],
+)
 def test_a_bad_filter_answers_400_with_the_reason(client, auditor, world, query, message):
     client.force_login(auditor)
 
@@ -168,8 +200,9 @@ def test_anonymous_users_are_sent_to_log_in(client):
 def test_the_admin_exports_the_selected_rows(client, regulator, world, firm_b):
     client.force_login(regulator)
 
-    response = client.post(reverse("admin:registry_firm_changelist"),
-                           {"action": "export_csv", "_selected_action": [firm_b.pk]})
+    response = client.post(
+        reverse("admin:registry_firm_changelist"), {"action": "export_csv", "_selected_action": [firm_b.pk]}
+    )
 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"), newline="")))
     assert [row["bin"] for row in rows] == [firm_b.bin]

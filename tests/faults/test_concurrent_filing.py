@@ -82,8 +82,9 @@ def test_two_first_filings_at_the_same_instant_store_one_and_tell_the_other(sess
     before_the_decision(both_checked.wait)
     url = reverse("portal:declaration-file")
 
-    responses = _in_threads(lambda: sessions[0].post(url, _filing("900")),
-                            lambda: sessions[1].post(url, _filing("950")))
+    responses = _in_threads(
+        lambda: sessions[0].post(url, _filing("900")), lambda: sessions[1].post(url, _filing("950"))
+    )
 
     assert sorted(response.status_code for response in responses) == [200, 302]
     refused = next(response for response in responses if response.status_code == 200)
@@ -130,8 +131,9 @@ def test_two_corrections_of_the_same_declaration_at_once_store_one(sessions, bef
     before_the_decision(both_checked.wait)
     url = reverse("portal:declaration-correct", args=[current.pk])
 
-    responses = _in_threads(lambda: sessions[0].post(url, _values("900")),
-                            lambda: sessions[1].post(url, _values("950")))
+    responses = _in_threads(
+        lambda: sessions[0].post(url, _values("900")), lambda: sessions[1].post(url, _values("950"))
+    )
 
     assert sorted(response.status_code for response in responses) == [200, 302]
     refused = next(response for response in responses if response.status_code == 200)

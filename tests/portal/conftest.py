@@ -8,8 +8,16 @@ from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
 
-from registry.models import (Facility, FacilityConnection, Licence, LicenceCoverage, LicenceDocument, Ownership,
-                             Person, PowerDeclaration)
+from registry.models import (
+    Facility,
+    FacilityConnection,
+    Licence,
+    LicenceCoverage,
+    LicenceDocument,
+    Ownership,
+    Person,
+    PowerDeclaration,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PASSWORD = "Steppe-wind-1987"
@@ -34,8 +42,16 @@ def last_month() -> dt.date:
 
 def everything() -> dict:
     """Every row a portal request could touch, to show that a refused one changed nothing."""
-    models = [Person, Ownership, Facility, FacilityConnection, Licence, LicenceCoverage, LicenceDocument,
-              PowerDeclaration]
+    models = [
+        Person,
+        Ownership,
+        Facility,
+        FacilityConnection,
+        Licence,
+        LicenceCoverage,
+        LicenceDocument,
+        PowerDeclaration,
+    ]
     return {model.__name__: [model_to_dict(row) for row in model.objects.order_by("pk")] for model in models}
 
 

@@ -30,7 +30,8 @@ class Node:
 
     def find_all(self, tag: str | None = None, *, cls: str | None = None, **attrs) -> list["Node"]:
         return [
-            node for node in self.iter()
+            node
+            for node in self.iter()
             if (tag is None or node.tag == tag)
             and (cls is None or cls in node.classes)
             and all(node.attrs.get(name) == value for name, value in attrs.items())
@@ -83,8 +84,11 @@ class Page:
         return [p.text for p in self.root.find_all("p", cls="error", id=f"id_{name}_error")]
 
     def field_error_links(self, name: str) -> list[str]:
-        return [a.attrs["href"] for p in self.root.find_all("p", cls="error", id=f"id_{name}_error")
-                for a in p.find_all("a")]
+        return [
+            a.attrs["href"]
+            for p in self.root.find_all("p", cls="error", id=f"id_{name}_error")
+            for a in p.find_all("a")
+        ]
 
     def summary(self) -> list[str]:
         """The lines of the error summary at the top of the form."""

@@ -21,8 +21,11 @@ def link_in(mail) -> str:
 def set_password(client, link: str, password: str = NEW_PASSWORD):
     """Follow an emailed link and choose a password, as a browser does: the link redirects to the form."""
     opened = client.get(link, follow=True)
-    return client.post(opened.redirect_chain[-1][0] if opened.redirect_chain else link,
-                       {"new_password1": password, "new_password2": password}, follow=True)
+    return client.post(
+        opened.redirect_chain[-1][0] if opened.redirect_chain else link,
+        {"new_password1": password, "new_password2": password},
+        follow=True,
+    )
 
 
 def log_in(client, username: str, password: str):
@@ -30,8 +33,11 @@ def log_in(client, username: str, password: str):
 
 
 def invite(regulator_client, firm, email):
-    return regulator_client.post(reverse("admin:registry_firm_changelist"), {
-        "action": "invite_user", ACTION_CHECKBOX_NAME: [firm.pk], "apply": "1", "email": email}, follow=True)
+    return regulator_client.post(
+        reverse("admin:registry_firm_changelist"),
+        {"action": "invite_user", ACTION_CHECKBOX_NAME: [firm.pk], "apply": "1", "email": email},
+        follow=True,
+    )
 
 
 @pytest.fixture
@@ -42,6 +48,7 @@ def invitation(regulator_client, firm_a, mailoutbox):
 
 
 # Invitations
+
 
 def test_a_regulator_invites_a_firm_user_by_email(regulator_client, firm_a, mailoutbox):
     response = invite(regulator_client, firm_a, "Carol@Alpha.test")
@@ -59,7 +66,8 @@ def test_inviting_an_email_already_in_use_is_refused(regulator_client, firm_a, a
     response = invite(regulator_client, firm_a, "alice@alpha.test")
 
     assert Page(response).admin_messages() == [
-        "Refused — Alpha Mining LLP (291417776310): A user with this email already exists."]
+        "Refused — Alpha Mining LLP (291417776310): A user with this email already exists."
+    ]
     assert not mailoutbox
     assert User.objects.filter(email__iexact="alice@alpha.test").count() == 1
 
@@ -111,6 +119,7 @@ def test_an_invited_user_who_lost_the_link_gets_a_new_one_by_password_reset(invi
 
 # Password reset and login
 
+
 def test_a_firm_user_resets_a_forgotten_password_by_email(alice, mailoutbox):
     browser = english_client()
     asked = browser.post(reverse("accounts:password_reset"), {"email": "alice@alpha.test"}, follow=True)
@@ -149,8 +158,11 @@ def test_a_logged_in_firm_user_changes_their_password(alice):
     browser = english_client()
     assert log_in(browser, "alice", "pass").redirect_chain == [(reverse("portal:dashboard"), 302)]
 
-    response = browser.post(reverse("accounts:password_change"), {
-        "old_password": "pass", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True)
+    response = browser.post(
+        reverse("accounts:password_change"),
+        {"old_password": "pass", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        follow=True,
+    )
 
     assert response.redirect_chain == [(reverse("portal:dashboard"), 302)]
     assert browser.get(reverse("portal:dashboard")).status_code == 200  # still logged in after the change
@@ -162,8 +174,10 @@ def test_a_password_change_needs_the_old_password(alice):
     browser = english_client()
     log_in(browser, "alice", "pass")
 
-    response = browser.post(reverse("accounts:password_change"), {
-        "old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    response = browser.post(
+        reverse("accounts:password_change"),
+        {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
 
     assert response.status_code == 200
     assert "Your old password was entered incorrectly" in Page(response).text

@@ -17,8 +17,10 @@ def _values(consumed_mwh: str, peak_mw: str) -> dict:
 def chain(alice_client, firm_a) -> list[PowerDeclaration]:
     """FAC-A1's last month filed through the portal, then corrected twice; oldest first."""
     facility = Facility.objects.get(ref="FAC-A1")
-    filed = alice_client.post(reverse("portal:declaration-file"), {
-        "facility": facility.pk, "month": f"{last_month():%Y-%m}", **_values("1000", "5")})
+    filed = alice_client.post(
+        reverse("portal:declaration-file"),
+        {"facility": facility.pk, "month": f"{last_month():%Y-%m}", **_values("1000", "5")},
+    )
     assert filed.status_code == 302
     for consumed, peak in (("1100", "6"), ("1150", "6.5")):
         current = PowerDeclaration.objects.get(facility=facility, is_current=True)
@@ -40,8 +42,10 @@ def test_a_correction_keeps_the_month_and_facility_whatever_is_posted(alice_clie
     current = chain[-1]
     fac_b1 = Facility.objects.get(ref="FAC-B1")
 
-    alice_client.post(reverse("portal:declaration-correct", args=[current.pk]),
-                      {"facility": fac_b1.pk, "month": "2020-01", **_values("1200", "7")})
+    alice_client.post(
+        reverse("portal:declaration-correct", args=[current.pk]),
+        {"facility": fac_b1.pk, "month": "2020-01", **_values("1200", "7")},
+    )
 
     newest = PowerDeclaration.objects.get(is_current=True, supersedes=current)
     assert (newest.facility.ref, newest.month, newest.consumed_mwh) == ("FAC-A1", last_month(), 1200)
@@ -80,8 +84,9 @@ def test_the_list_marks_superseded_rows(alice_client, chain):
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_correcting_a_superseded_declaration_answers_404(alice_client, chain, method):
-    response = getattr(alice_client, method)(reverse("portal:declaration-correct", args=[chain[0].pk]),
-                                             _values("1", "1"))
+    response = getattr(alice_client, method)(
+        reverse("portal:declaration-correct", args=[chain[0].pk]), _values("1", "1")
+    )
 
     assert response.status_code == 404
     assert PowerDeclaration.objects.count() == 3

@@ -22,9 +22,16 @@ def application(alice_client, firm_a, documents):
     for ref in ("FAC-A2", "FAC-A3"):
         Facility.objects.create(ref=ref, firm=firm_a, name=ref, region="pavlodar", capacity_mw=Decimal("3"))
     chosen = Facility.objects.filter(ref__in=["FAC-A1", "FAC-A2"])
-    return alice_client.post(reverse("portal:licence-apply"), {
-        "subtype": "II", "facilities": [f.pk for f in chosen], "capacity_mw": "12.5",
-        "documents": [pdf("Business plan.pdf", CONTENT)]}, follow=True)
+    return alice_client.post(
+        reverse("portal:licence-apply"),
+        {
+            "subtype": "II",
+            "facilities": [f.pk for f in chosen],
+            "capacity_mw": "12.5",
+            "documents": [pdf("Business plan.pdf", CONTENT)],
+        },
+        follow=True,
+    )
 
 
 @pytest.fixture
@@ -36,7 +43,11 @@ def test_a_pdf_application_creates_an_applied_licence_over_the_chosen_facilities
     assert application.redirect_chain == [(reverse("portal:licence", args=[licence.pk]), 302)]
     assert Page(application).messages() == ["Your application is filed; the regulator will review it."]
     assert (licence.firm.bin, licence.number, licence.subtype, licence.capacity_mw) == (
-        "291417776310", None, "II", Decimal("12.5"))
+        "291417776310",
+        None,
+        "II",
+        Decimal("12.5"),
+    )
     assert sorted(licence.facilities.values_list("ref", flat=True)) == ["FAC-A1", "FAC-A2"]
 
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,14 +32,22 @@ def month_text(day: dt.date) -> str:
 
 # ---------------------------------------------------------------- declaration
 
+
 @pytest.fixture
 def fac_a1(firm_a):
     return Facility.objects.get(ref="FAC-A1")
 
 
 def declaration_data(facility, **changes) -> dict:
-    return {"facility": str(facility.pk), "month": month_text(last_month()), "consumed_mwh": "1200.500",
-            "peak_mw": "8.5", "devices": "300", "power_source": "own_renewable", **changes}
+    return {
+        "facility": str(facility.pk),
+        "month": month_text(last_month()),
+        "consumed_mwh": "1200.500",
+        "peak_mw": "8.5",
+        "devices": "300",
+        "power_source": "own_renewable",
+        **changes,
+    }
 
 
 def _this_month() -> str:
@@ -59,13 +66,18 @@ def _next_month() -> str:
         ("month", _this_month, "Month", "{value} has not ended yet: a month is declared once it is over."),
         ("consumed_mwh", "-5", "Energy consumed, MWh", "Energy cannot be negative."),
         ("devices", "-3", "Devices operating", "The number of devices cannot be negative."),
-        ("peak_mw", "21", "Peak load, MW",
-         "21 MW is more than twice the facility's installed capacity (10.000 MW): check the unit."),
+        (
+            "peak_mw",
+            "21",
+            "Peak load, MW",
+            "21 MW is more than twice the facility's installed capacity (10.000 MW): check the unit.",
+        ),
     ],
     ids=["future-month", "current-month", "negative-energy", "negative-devices", "peak-above-twice-capacity"],
 )
-def test_a_bad_declaration_is_refused_with_the_error_beside_its_field(alice_client, fac_a1, field, value, label,
-                                                                      message):
+def test_a_bad_declaration_is_refused_with_the_error_beside_its_field(
+    alice_client, fac_a1, field, value, label, message
+):
     value = value() if callable(value) else value
     data = declaration_data(fac_a1, **{field: value})
 
@@ -117,9 +129,16 @@ def test_another_firms_facility_is_not_a_choice_for_a_declaration(alice_client, 
 
 # ---------------------------------------------------------------- facility
 
-FACILITY = {"name": "Alpha site 2", "region": "pavlodar", "address": "Ekibastuz, industrial zone 4",
-            "latitude": "51.723400", "longitude": "75.322100", "capacity_mw": "5", "devices": "1500",
-            "meter_ids": "PV-0042"}
+FACILITY = {
+    "name": "Alpha site 2",
+    "region": "pavlodar",
+    "address": "Ekibastuz, industrial zone 4",
+    "latitude": "51.723400",
+    "longitude": "75.322100",
+    "capacity_mw": "5",
+    "devices": "1500",
+    "meter_ids": "PV-0042",
+}
 
 
 @pytest.mark.parametrize(
@@ -131,8 +150,7 @@ FACILITY = {"name": "Alpha site 2", "region": "pavlodar", "address": "Ekibastuz,
     ],
     ids=["no-meter-id", "negative-capacity", "latitude-out-of-range"],
 )
-def test_a_bad_facility_is_refused_with_the_error_beside_its_field(alice_client, firm_a, field, value, label,
-                                                                   message):
+def test_a_bad_facility_is_refused_with_the_error_beside_its_field(alice_client, firm_a, field, value, label, message):
     data = {**FACILITY, field: value}
 
     response = alice_client.post(reverse("portal:facility-add"), data)
@@ -149,8 +167,13 @@ def test_a_bad_facility_is_refused_with_the_error_beside_its_field(alice_client,
 
 # ---------------------------------------------------------------- owner
 
-OWNER = {"full_name": "Aigerim Nurlanovna Sadykova", "iin": BIN_C, "role": "beneficial_owner",
-         "share_percent": "40", "is_pep": "on"}
+OWNER = {
+    "full_name": "Aigerim Nurlanovna Sadykova",
+    "iin": BIN_C,
+    "role": "beneficial_owner",
+    "share_percent": "40",
+    "is_pep": "on",
+}
 
 
 @pytest.mark.parametrize(
@@ -178,19 +201,23 @@ def test_a_bad_owner_is_refused_with_the_error_beside_its_field(alice_client, fi
 
 # ---------------------------------------------------------------- licence application
 
+
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
         (lambda: None, "This field is required."),
         (lambda: SimpleUploadedFile("notes.txt", b"our business plan", "text/plain"), "“notes.txt” is not a PDF file."),
-        (lambda: SimpleUploadedFile("scan.pdf", b"PK\x03\x04 a zip in disguise", "application/pdf"),
-         "“scan.pdf” is not a PDF file."),
+        (
+            lambda: SimpleUploadedFile("scan.pdf", b"PK\x03\x04 a zip in disguise", "application/pdf"),
+            "“scan.pdf” is not a PDF file.",
+        ),
         (lambda: pdf("big.pdf", PDF + b"0" * 1_200_000), "“big.pdf” is 1.2 MB; the limit is 1 MB."),
     ],
     ids=["no-document", "txt-file", "pdf-name-without-pdf-content", "over-the-size-limit"],
 )
-def test_a_licence_application_without_a_proper_pdf_is_refused(alice_client, fac_a1, documents, settings, upload,
-                                                                 message):
+def test_a_licence_application_without_a_proper_pdf_is_refused(
+    alice_client, fac_a1, documents, settings, upload, message
+):
     settings.DOCUMENT_MAX_BYTES = 1_000_000
     data = {"subtype": "II", "facilities": [str(fac_a1.pk)], "capacity_mw": "7.5"}
     if (file := upload()) is not None:
@@ -211,9 +238,17 @@ def test_a_licence_application_without_a_proper_pdf_is_refused(alice_client, fac
 
 # ---------------------------------------------------------------- sign-up
 
-SIGN_UP = {"bin": BIN_C, "firm_name": "Gamma Compute LLP", "region": "almaty", "contact_person": "Gulnara Akhmetova",
-           "email": "gulnara@gamma.test", "phone": "+7 701 555 0101", "username": "gulnara",
-           "password1": PASSWORD, "password2": PASSWORD}
+SIGN_UP = {
+    "bin": BIN_C,
+    "firm_name": "Gamma Compute LLP",
+    "region": "almaty",
+    "contact_person": "Gulnara Akhmetova",
+    "email": "gulnara@gamma.test",
+    "phone": "+7 701 555 0101",
+    "username": "gulnara",
+    "password1": PASSWORD,
+    "password2": PASSWORD,
+}
 
 
 @pytest.mark.parametrize(
@@ -242,9 +277,17 @@ def test_a_bad_sign_up_is_refused_with_the_error_beside_its_field(client, firm_a
 
 # ---------------------------------------------------------------- profile
 
+
 def test_posting_a_bin_and_name_to_the_profile_changes_neither(alice_client, firm_a):
-    data = {"bin": BIN_C, "name": "Hijacked LLP", "region": "almaty", "address": "Pavlodar, Lomova 1",
-            "email": "office@alpha.test", "phone": "+7 718 200 0000", "contact_person": "Alice Alpha"}
+    data = {
+        "bin": BIN_C,
+        "name": "Hijacked LLP",
+        "region": "almaty",
+        "address": "Pavlodar, Lomova 1",
+        "email": "office@alpha.test",
+        "phone": "+7 718 200 0000",
+        "contact_person": "Alice Alpha",
+    }
 
     response = alice_client.post(reverse("portal:profile"), data)
 

@@ -20,24 +20,42 @@ def _world(firm, user, *, owner: str, facility_ref: str, document: str, question
     """One of each object a firm has in the portal, the declaration returned with a question."""
     facility = Facility.objects.get(ref=facility_ref)
     ownership = owner_save(firm=firm, full_name=owner, iin="", role="director", share_percent=None, is_pep=False)
-    licence = licence_apply(firm=firm, facilities=[facility], capacity_mw=Decimal("3"), subtype="II",
-                            documents=[pdf(document)], user=user)
+    licence = licence_apply(
+        firm=firm, facilities=[facility], capacity_mw=Decimal("3"), subtype="II", documents=[pdf(document)], user=user
+    )
     declaration, _ = declaration_file(facility=facility, month=last_month(), consumed_mwh=Decimal("700"))
     declaration_return(declaration=declaration, question=question)
-    return {"ownership": ownership, "facility": facility, "licence": licence,
-            "document": licence.documents.get(), "declaration": declaration}
+    return {
+        "ownership": ownership,
+        "facility": facility,
+        "licence": licence,
+        "document": licence.documents.get(),
+        "declaration": declaration,
+    }
 
 
 @pytest.fixture
 def alices(alice, documents):
-    return _world(alice.firm_membership.firm, alice, owner="Aliya Alpha", facility_ref="FAC-A1",
-                  document="alpha-plan.pdf", question="Alpha, why so low?")
+    return _world(
+        alice.firm_membership.firm,
+        alice,
+        owner="Aliya Alpha",
+        facility_ref="FAC-A1",
+        document="alpha-plan.pdf",
+        question="Alpha, why so low?",
+    )
 
 
 @pytest.fixture
 def bobs(bob, documents):
-    return _world(bob.firm_membership.firm, bob, owner="Bolat Bekov", facility_ref="FAC-B1",
-                  document="beta-plan.pdf", question="Beta, why so low?")
+    return _world(
+        bob.firm_membership.firm,
+        bob,
+        owner="Bolat Bekov",
+        facility_ref="FAC-B1",
+        document="beta-plan.pdf",
+        question="Beta, why so low?",
+    )
 
 
 # Every portal URL that takes an id: the object it names, how it is used, and what a POST sends.
@@ -147,10 +165,18 @@ def test_a_user_of_no_firm_is_forbidden(alices, name, takes_id):
 
 
 def test_an_owner_entered_with_a_known_iin_leaves_another_firms_owner_as_it_was(alice_client, bob_client, firm_b):
-    owner_save(firm=firm_b, full_name="Bolat Bekov", iin="500080636080", role="beneficial_owner",
-               share_percent=Decimal("60"), is_pep=True)
+    owner_save(
+        firm=firm_b,
+        full_name="Bolat Bekov",
+        iin="500080636080",
+        role="beneficial_owner",
+        share_percent=Decimal("60"),
+        is_pep=True,
+    )
 
-    alice_client.post(reverse("portal:owner-add"), {"full_name": "Someone Else", "iin": "500080636080",
-                                                    "role": "beneficial_owner", "share_percent": "10"})
+    alice_client.post(
+        reverse("portal:owner-add"),
+        {"full_name": "Someone Else", "iin": "500080636080", "role": "beneficial_owner", "share_percent": "10"},
+    )
 
     assert Page(bob_client.get(reverse("portal:owners"))).rows() == ["Bolat Bekov Beneficial owner 60.00 yes Edit"]

@@ -7,12 +7,17 @@ from django.utils import translation
 
 from .page import Page
 
-@pytest.mark.parametrize(("name", "title"), [
-    pytest.param("profile", "Firm profile"),
-    pytest.param("licence-apply", "Apply for a licence"),
-    pytest.param("declaration-file", "File a monthly declaration"),
-    pytest.param("facility-add", "Facility"),
-], ids=["profile", "licence-apply", "declaration-file", "facility-add"])
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        pytest.param("profile", "Firm profile"),
+        pytest.param("licence-apply", "Apply for a licence"),
+        pytest.param("declaration-file", "File a monthly declaration"),
+        pytest.param("facility-add", "Facility"),
+    ],
+    ids=["profile", "licence-apply", "declaration-file", "facility-add"],
+)
 def test_a_portal_pages_title_is_in_each_visitors_language(alice, name, title):
     titles = {}
 
@@ -30,8 +35,12 @@ def test_a_portal_pages_title_is_in_each_visitors_language(alice, name, title):
 
 
 def test_the_sign_up_title_is_in_each_visitors_language(db):
-    titles = {language: Page(Client(headers={"accept-language": language}).get(reverse("accounts:signup")))
-              .root.find("h1").text for language in ("ru", "kk", "en")}
+    titles = {
+        language: Page(Client(headers={"accept-language": language}).get(reverse("accounts:signup")))
+        .root.find("h1")
+        .text
+        for language in ("ru", "kk", "en")
+    }
 
     expected = {}
     for language in titles:

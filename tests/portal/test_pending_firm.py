@@ -12,18 +12,30 @@ from tests.conftest import BIN_C
 from .conftest import PASSWORD, english_client, everything, last_month, pdf
 from .page import Page
 
-PENDING_NOTICE = ("Your firm is waiting for verification by the regulator. You can complete your profile and owners "
-                  "now; facilities, applications and declarations open once it is verified.")
+PENDING_NOTICE = (
+    "Your firm is waiting for verification by the regulator. You can complete your profile and owners "
+    "now; facilities, applications and declarations open once it is verified."
+)
 WAIT_WARNING = "Your firm is waiting for verification by the regulator; you can file once it is verified."
 
 
 def sign_up(client):
     """Gulnara registers Gamma Compute through the sign-up page, following the redirect."""
-    return client.post(reverse("accounts:signup"), {
-        "bin": BIN_C, "firm_name": "Gamma Compute LLP", "region": "almaty", "contact_person": "Gulnara Akhmetova",
-        "email": "gulnara@gamma.test", "phone": "", "username": "gulnara", "password1": PASSWORD,
-        "password2": PASSWORD,
-    }, follow=True)
+    return client.post(
+        reverse("accounts:signup"),
+        {
+            "bin": BIN_C,
+            "firm_name": "Gamma Compute LLP",
+            "region": "almaty",
+            "contact_person": "Gulnara Akhmetova",
+            "email": "gulnara@gamma.test",
+            "phone": "",
+            "username": "gulnara",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+        follow=True,
+    )
 
 
 @pytest.fixture
@@ -66,9 +78,16 @@ def test_a_pending_firms_dashboard_offers_no_filing(gulnara_client, gamma):
 
 
 def test_a_pending_firm_edits_its_profile(gulnara_client, gamma):
-    response = gulnara_client.post(reverse("portal:profile"), {
-        "address": "Almaty, Abai 10", "email": "office@gamma.test", "phone": "+7 727 000 0000",
-        "contact_person": "Gulnara Akhmetova"}, follow=True)
+    response = gulnara_client.post(
+        reverse("portal:profile"),
+        {
+            "address": "Almaty, Abai 10",
+            "email": "office@gamma.test",
+            "phone": "+7 727 000 0000",
+            "contact_person": "Gulnara Akhmetova",
+        },
+        follow=True,
+    )
 
     gamma.refresh_from_db()
     assert Page(response).messages() == ["Your contact details are saved."]
@@ -76,8 +95,10 @@ def test_a_pending_firm_edits_its_profile(gulnara_client, gamma):
 
 
 def test_a_pending_firm_adds_an_owner(gulnara_client, gamma):
-    response = gulnara_client.post(reverse("portal:owner-add"), {
-        "full_name": "Gulnara Akhmetova", "iin": "", "role": "beneficial_owner", "share_percent": "100"})
+    response = gulnara_client.post(
+        reverse("portal:owner-add"),
+        {"full_name": "Gulnara Akhmetova", "iin": "", "role": "beneficial_owner", "share_percent": "100"},
+    )
 
     ownership = Ownership.objects.get(firm=gamma)
     assert response.status_code == 302
@@ -88,15 +109,20 @@ def _filings(facility: Facility) -> dict[str, dict]:
     return {
         "facility-add": {"name": "Gamma hall 2", "region": "almaty", "capacity_mw": "1", "meter_ids": "AL-0001"},
         "licence-apply": {"subtype": "I", "facilities": [facility.pk], "capacity_mw": "2", "documents": [pdf()]},
-        "declaration-file": {"facility": facility.pk, "month": f"{last_month():%Y-%m}", "consumed_mwh": "100",
-                             "power_source": "grid_exchange"},
+        "declaration-file": {
+            "facility": facility.pk,
+            "month": f"{last_month():%Y-%m}",
+            "consumed_mwh": "100",
+            "power_source": "grid_exchange",
+        },
     }
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("name", ["facility-add", "licence-apply", "declaration-file"])
-def test_a_pending_firm_is_sent_back_to_the_dashboard_and_nothing_is_created(gulnara_client, gamma, documents,
-                                                                              name, method):
+def test_a_pending_firm_is_sent_back_to_the_dashboard_and_nothing_is_created(
+    gulnara_client, gamma, documents, name, method
+):
     before = everything()
     data = _filings(gamma.facilities.get())[name] if method == "post" else None
 
@@ -109,8 +135,9 @@ def test_a_pending_firm_is_sent_back_to_the_dashboard_and_nothing_is_created(gul
 
 
 def verify(regulator_client, firm):
-    return regulator_client.post(reverse("admin:registry_firm_changelist"),
-                                 {"action": "verify", ACTION_CHECKBOX_NAME: [firm.pk]}, follow=True)
+    return regulator_client.post(
+        reverse("admin:registry_firm_changelist"), {"action": "verify", ACTION_CHECKBOX_NAME: [firm.pk]}, follow=True
+    )
 
 
 def test_the_regulators_verify_action_verifies_the_firm(regulator_client, gamma):
@@ -119,7 +146,8 @@ def test_the_regulators_verify_action_verifies_the_firm(regulator_client, gamma)
     gamma.refresh_from_db()
     assert gamma.verification == "verified"
     assert Page(response).admin_messages() == [
-        "Verify (the firm may file in the portal): Gamma Compute LLP (500080636080)"]
+        "Verify (the firm may file in the portal): Gamma Compute LLP (500080636080)"
+    ]
 
 
 def test_once_verified_the_firm_files_a_declaration(gulnara_client, regulator_client, gamma):

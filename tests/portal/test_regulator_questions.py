@@ -18,15 +18,23 @@ ANSWER = "Two containers ran on our own gas generator; the invoices are attached
 
 @pytest.fixture
 def declaration(firm_a) -> PowerDeclaration:
-    declaration, _ = declaration_file(facility=Facility.objects.get(ref="FAC-A1"), month=last_month(),
-                                      consumed_mwh=Decimal("1000"))
+    declaration, _ = declaration_file(
+        facility=Facility.objects.get(ref="FAC-A1"), month=last_month(), consumed_mwh=Decimal("1000")
+    )
     return declaration
 
 
 def return_with_question(regulator_client, declaration, question=QUESTION):
-    return regulator_client.post(reverse("admin:registry_powerdeclaration_changelist"), {
-        "action": "return_with_question", ACTION_CHECKBOX_NAME: [declaration.pk], "apply": "1", "question": question,
-    }, follow=True)
+    return regulator_client.post(
+        reverse("admin:registry_powerdeclaration_changelist"),
+        {
+            "action": "return_with_question",
+            ACTION_CHECKBOX_NAME: [declaration.pk],
+            "apply": "1",
+            "question": question,
+        },
+        follow=True,
+    )
 
 
 @pytest.fixture
@@ -62,8 +70,9 @@ def test_the_declaration_page_shows_the_question_and_an_answer_form(alice_client
 
 
 def test_the_firms_answer_shows_in_the_admin_as_answered(alice_client, regulator_client, returned):
-    answered = alice_client.post(reverse("portal:declaration-answer", args=[returned.pk]), {"answer": ANSWER},
-                                 follow=True)
+    answered = alice_client.post(
+        reverse("portal:declaration-answer", args=[returned.pk]), {"answer": ANSWER}, follow=True
+    )
 
     assert Page(answered).messages() == ["Your answer is sent to the regulator."]
     change = Page(regulator_client.get(reverse("admin:registry_powerdeclaration_change", args=[returned.pk])))
@@ -78,8 +87,9 @@ def test_the_firms_answer_shows_in_the_admin_as_answered(alice_client, regulator
 def test_answering_twice_is_refused_with_a_message(alice_client, returned):
     alice_client.post(reverse("portal:declaration-answer", args=[returned.pk]), {"answer": ANSWER}, follow=True)
 
-    second = alice_client.post(reverse("portal:declaration-answer", args=[returned.pk]), {"answer": "Another answer"},
-                               follow=True)
+    second = alice_client.post(
+        reverse("portal:declaration-answer", args=[returned.pk]), {"answer": "Another answer"}, follow=True
+    )
 
     assert Page(second).messages() == ["This declaration has no open question."]
     returned.refresh_from_db()
@@ -87,8 +97,9 @@ def test_answering_twice_is_refused_with_a_message(alice_client, returned):
 
 
 def test_an_empty_answer_is_refused_and_the_question_stays_open(alice_client, returned):
-    response = alice_client.post(reverse("portal:declaration-answer", args=[returned.pk]), {"answer": "  "},
-                                 follow=True)
+    response = alice_client.post(
+        reverse("portal:declaration-answer", args=[returned.pk]), {"answer": "  "}, follow=True
+    )
 
     assert Page(response).messages() == ["Write your answer."]
     returned.refresh_from_db()
@@ -96,8 +107,9 @@ def test_an_empty_answer_is_refused_and_the_question_stays_open(alice_client, re
 
 
 def test_a_declaration_with_no_question_cannot_be_answered(alice_client, declaration):
-    response = alice_client.post(reverse("portal:declaration-answer", args=[declaration.pk]), {"answer": ANSWER},
-                                 follow=True)
+    response = alice_client.post(
+        reverse("portal:declaration-answer", args=[declaration.pk]), {"answer": ANSWER}, follow=True
+    )
 
     assert Page(response).messages() == ["This declaration has no open question."]
     declaration.refresh_from_db()
@@ -105,8 +117,10 @@ def test_a_declaration_with_no_question_cannot_be_answered(alice_client, declara
 
 
 def test_a_correction_filed_in_reply_closes_the_question_on_the_dashboard(alice_client, returned):
-    alice_client.post(reverse("portal:declaration-correct", args=[returned.pk]),
-                      {"consumed_mwh": "1480", "power_source": "grid_exchange"})
+    alice_client.post(
+        reverse("portal:declaration-correct", args=[returned.pk]),
+        {"consumed_mwh": "1480", "power_source": "grid_exchange"},
+    )
 
     response = alice_client.get(reverse("portal:dashboard"))
 

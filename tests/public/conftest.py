@@ -56,9 +56,14 @@ def register_rows(response) -> list[list[str]]:
     """The register table's rows (licensed or warnings page) as the cells' texts; [] when the page has no table."""
     assert response.status_code == 200
     table = Page(response).root.find("table", cls="register")
-    return [] if table is None else [
-        [cell.text for cell in tr.children if not isinstance(cell, str)] for tr in table.find("tbody").find_all("tr")
-    ]
+    return (
+        []
+        if table is None
+        else [
+            [cell.text for cell in tr.children if not isinstance(cell, str)]
+            for tr in table.find("tbody").find_all("tr")
+        ]
+    )
 
 
 @dataclass
@@ -72,9 +77,14 @@ class World:
 def _firm(world: World, key: str, name: str, region: str = "pavlodar", **fields) -> Firm:
     n = len(world.firms) + 1
     firm = Firm.objects.create(
-        bin=new_bin(), name=name, region=region,
-        address=f"Secret street {n}, flat {n}", email=f"boss{n}@hidden.example",
-        phone=f"+7 700 555 {n:04d}", contact_person=f"Contact Person{n}", **fields,
+        bin=new_bin(),
+        name=name,
+        region=region,
+        address=f"Secret street {n}, flat {n}",
+        email=f"boss{n}@hidden.example",
+        phone=f"+7 700 555 {n:04d}",
+        contact_person=f"Contact Person{n}",
+        **fields,
     )
     person = Person.objects.create(person_id=f"P-PUB-{n}", full_name=f"Owner Surname{n}", iin=new_bin(), is_pep=n == 1)
     Ownership.objects.create(firm=firm, person=person, role="beneficial_owner", share_percent=Decimal("100"))
@@ -83,13 +93,27 @@ def _firm(world: World, key: str, name: str, region: str = "pavlodar", **fields)
     return firm
 
 
-def _licence(world: World, key: str, firm: Firm, status: str, *, valid_from=None, valid_until=None,
-             region: str | None = None, capacity="10", subtype="I") -> Licence:
+def _licence(
+    world: World,
+    key: str,
+    firm: Firm,
+    status: str,
+    *,
+    valid_from=None,
+    valid_until=None,
+    region: str | None = None,
+    capacity="10",
+    subtype="I",
+) -> Licence:
     today = world.today
     dated = status not in Licence.UNDATED_STATUSES
     facility = Facility.objects.create(
-        ref=f"FAC-PUB-{key}", firm=firm, name=f"{firm.name} site {key}", region=region or firm.region,
-        address=f"Hidden substation {key}", capacity_mw=Decimal(capacity),
+        ref=f"FAC-PUB-{key}",
+        firm=firm,
+        name=f"{firm.name} site {key}",
+        region=region or firm.region,
+        address=f"Hidden substation {key}",
+        capacity_mw=Decimal(capacity),
     )
     world.private.append(facility.address)
     licence = Licence.objects.create(
@@ -110,8 +134,13 @@ def _licence(world: World, key: str, firm: Firm, status: str, *, valid_from=None
 def _connection(world: World, region: str) -> GridConnection:
     n = next(_serial)
     connection = GridConnection.objects.create(
-        meter_id=f"PUB-{n:05d}", operator="Hidden Grid Co", consumer_name=f"Ivanov Household{n}",
-        consumer_bin="", region=region, address=f"Garage block {n}, private plot", tariff="residential",
+        meter_id=f"PUB-{n:05d}",
+        operator="Hidden Grid Co",
+        consumer_name=f"Ivanov Household{n}",
+        consumer_bin="",
+        region=region,
+        address=f"Garage block {n}, private plot",
+        tariff="residential",
     )
     world.private += [connection.consumer_name, connection.address, connection.meter_id]
     return connection
@@ -148,47 +177,83 @@ def world(db) -> World:
     # The warning list.
     closed = _firm(world, "closed", "Closed Farm One", "turkistan", origin="unregistered")
     site = _connection(world, "turkistan")
-    EnforcementAction.objects.create(action="voluntary_closure", firm=closed, connection=site, region="turkistan",
-                                     date=ago(900), notes="Private note: the owner's cousin runs it")
+    EnforcementAction.objects.create(
+        action="voluntary_closure",
+        firm=closed,
+        connection=site,
+        region="turkistan",
+        date=ago(900),
+        notes="Private note: the owner's cousin runs it",
+    )
     world.private.append("the owner's cousin")
 
     raided = _firm(world, "raided", "Raided Farm Two", "jambyl", origin="unregistered")
     site = _connection(world, "jambyl")
-    inspection = Inspection.objects.create(connection=site, firm=raided, date=ago(700), outcome="illegal_operation",
-                                           findings="Private findings: 400 devices in the barn", devices_found=400)
+    inspection = Inspection.objects.create(
+        connection=site,
+        firm=raided,
+        date=ago(700),
+        outcome="illegal_operation",
+        findings="Private findings: 400 devices in the barn",
+        devices_found=400,
+    )
     world.private.append("400 devices in the barn")
     for action, days, extra in [
         ("operation_cancelled", 690, {}),
         ("equipment_confiscated", 680, {"devices": 400, "value_usd": Decimal("1200000")}),
         ("criminal_case", 600, {"case_number": "22-7100-9999-UD"}),
     ]:
-        EnforcementAction.objects.create(action=action, firm=raided, connection=site, inspection=inspection,
-                                         region="jambyl", date=ago(days), **extra)
+        EnforcementAction.objects.create(
+            action=action, firm=raided, connection=site, inspection=inspection, region="jambyl", date=ago(days), **extra
+        )
     world.private.append("22-7100-9999-UD")
 
     inspected = _firm(world, "inspected", "Inspected Farm Three", "almaty_region")
-    facility = Facility.objects.create(ref="FAC-PUB-INSP", firm=inspected, name="Barn", region="almaty_region",
-                                       capacity_mw=Decimal("3"))
+    facility = Facility.objects.create(
+        ref="FAC-PUB-INSP", firm=inspected, name="Barn", region="almaty_region", capacity_mw=Decimal("3")
+    )
     Inspection.objects.create(facility=facility, date=ago(300), outcome="illegal_operation")
 
     flagged = _firm(world, "flagged", "Flagged Farm Four", "jetisu")
-    facility = Facility.objects.create(ref="FAC-PUB-FLAG", firm=flagged, name="Hangar", region="jetisu",
-                                       capacity_mw=Decimal("2"))
+    facility = Facility.objects.create(
+        ref="FAC-PUB-FLAG", firm=flagged, name="Hangar", region="jetisu", capacity_mw=Decimal("2")
+    )
     decided = timezone.now() - dt.timedelta(days=50)
-    Flag.objects.create(rule="NO_VALID_LICENCE", severity="high", status="confirmed", subject_type="facility",
-                        subject_ref=facility.ref, facility=facility, window_start=decided - dt.timedelta(days=30),
-                        window_end=decided, decided_at=decided, evidence={"avg_mw": 1.7})
+    Flag.objects.create(
+        rule="NO_VALID_LICENCE",
+        severity="high",
+        status="confirmed",
+        subject_type="facility",
+        subject_ref=facility.ref,
+        facility=facility,
+        window_start=decided - dt.timedelta(days=30),
+        window_end=decided,
+        decided_at=decided,
+        evidence={"avg_mw": 1.7},
+    )
 
     # Not on the list: a fine, a licence suspension, a dismissed flag, an open flag, a compliant inspection.
     others = _firm(world, "others", "Fined But Legal LLP", "pavlodar")
-    EnforcementAction.objects.create(action="fine", firm=others, region="pavlodar", date=ago(10), fine_kzt=Decimal("5000"))
-    EnforcementAction.objects.create(action="licence_suspended", firm=world.firms["suspended"], region="kostanay",
-                                     date=ago(20))
-    facility = Facility.objects.create(ref="FAC-PUB-OTHER", firm=others, name="Yard", region="pavlodar",
-                                       capacity_mw=Decimal("1"))
+    EnforcementAction.objects.create(
+        action="fine", firm=others, region="pavlodar", date=ago(10), fine_kzt=Decimal("5000")
+    )
+    EnforcementAction.objects.create(
+        action="licence_suspended", firm=world.firms["suspended"], region="kostanay", date=ago(20)
+    )
+    facility = Facility.objects.create(
+        ref="FAC-PUB-OTHER", firm=others, name="Yard", region="pavlodar", capacity_mw=Decimal("1")
+    )
     for status in ("dismissed", "open"):
-        Flag.objects.create(rule="NO_VALID_LICENCE", severity="high", status=status, subject_type="facility",
-                            subject_ref=facility.ref, facility=facility, window_start=decided - dt.timedelta(days=30),
-                            window_end=decided, decided_at=decided if status == "dismissed" else None)
+        Flag.objects.create(
+            rule="NO_VALID_LICENCE",
+            severity="high",
+            status=status,
+            subject_type="facility",
+            subject_ref=facility.ref,
+            facility=facility,
+            window_start=decided - dt.timedelta(days=30),
+            window_end=decided,
+            decided_at=decided if status == "dismissed" else None,
+        )
     Inspection.objects.create(facility=facility, date=ago(5), outcome="compliant")
     return world

@@ -17,9 +17,14 @@ def test_the_licensed_list_is_json_for_anyone(world):
     altyn = next(row for row in data["results"] if row["licence_number"] == world.licences["altyn-1"].number)
     licence = world.licences["altyn-1"]
     assert altyn == {
-        "firm_name": "Altyn Hash LLP", "bin": world.firms["altyn"].bin, "licence_number": licence.number,
-        "subtype": "I", "regions": ["pavlodar"], "capacity_mw": "12.500",
-        "valid_from": licence.valid_from.isoformat(), "valid_until": licence.valid_until.isoformat(),
+        "firm_name": "Altyn Hash LLP",
+        "bin": world.firms["altyn"].bin,
+        "licence_number": licence.number,
+        "subtype": "I",
+        "regions": ["pavlodar"],
+        "capacity_mw": "12.500",
+        "valid_from": licence.valid_from.isoformat(),
+        "valid_until": licence.valid_until.isoformat(),
     }
 
 
@@ -42,7 +47,8 @@ def test_it_searches_like_the_page(world):
         return [row["licence_number"] for row in client.get("/api/v1/public/licensed/", params).json()["results"]]
 
     assert sorted(numbers(q=world.firms["altyn"].bin)) == sorted(
-        [world.licences["altyn-1"].number, world.licences["altyn-2"].number])
+        [world.licences["altyn-1"].number, world.licences["altyn-2"].number]
+    )
     assert numbers(q="ЖУЛДЫЗ") == [world.licences["zhuldyz"].number]
     assert numbers(q=world.licences["formula"].number) == [world.licences["formula"].number]
     assert numbers(q=world.licences["suspended"].number) == []
@@ -53,25 +59,32 @@ def test_the_warning_list_is_json_the_latest_first(world):
     data = english_client().get("/api/v1/public/warnings/").json()
 
     assert [row["operator_name"] for row in data["results"]] == [
-        "Flagged Farm Four", "Inspected Farm Three", "Raided Farm Two", "Closed Farm One"]
+        "Flagged Farm Four",
+        "Inspected Farm Three",
+        "Raided Farm Two",
+        "Closed Farm One",
+    ]
     raided = data["results"][2]
     assert raided["bin"] == world.firms["raided"].bin and raided["regions"] == ["jambyl"]
     assert raided["actions"] == ["operation_cancelled", "equipment_confiscated", "criminal_case"]
     assert english_client().get("/api/v1/public/warnings/", {"region": "jetisu"}).json()["count"] == 1
 
 
-@pytest.mark.parametrize("params, status", [
-    ({"region": "atlantis"}, 400),
-    ({"q": "x" * 300}, 400),
-    ({"q": "a\x00b"}, 400),
-    ({"page": "abc"}, 400),
-    ({"page": "999"}, 400),
-    ({"page": "0"}, 400),
-    ({"page_size": "abc"}, 400),
-    ({"page_size": "100000"}, 400),
-    ({"page_size": "500"}, 200),
-    ({"q": "", "region": ""}, 200),
-])
+@pytest.mark.parametrize(
+    "params, status",
+    [
+        ({"region": "atlantis"}, 400),
+        ({"q": "x" * 300}, 400),
+        ({"q": "a\x00b"}, 400),
+        ({"page": "abc"}, 400),
+        ({"page": "999"}, 400),
+        ({"page": "0"}, 400),
+        ({"page_size": "abc"}, 400),
+        ({"page_size": "100000"}, 400),
+        ({"page_size": "500"}, 200),
+        ({"q": "", "region": ""}, 200),
+    ],
+)
 def test_odd_parameters_are_refused_naming_the_parameter_never_a_500(world, params, status):
     for url in ("/api/v1/public/licensed/", "/api/v1/public/warnings/"):
         response = english_client().get(url, params)
@@ -108,8 +121,9 @@ def test_an_address_is_throttled_past_the_public_rate(world, settings):
 def test_the_default_rate_lets_a_script_page_through_the_register(world):
     client = english_client()
 
-    assert {client.get("/api/v1/public/licensed/", {"page_size": 1, "page": n % 4 + 1}).status_code
-            for n in range(100)} == {200}
+    assert {
+        client.get("/api/v1/public/licensed/", {"page_size": 1, "page": n % 4 + 1}).status_code for n in range(100)
+    } == {200}
 
 
 def test_the_schema_documents_the_public_endpoints(world):

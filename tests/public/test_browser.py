@@ -1,8 +1,8 @@
 """The register in a real browser: search without JavaScript, readable on a phone, the language switch."""
 
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.conftest import browser  # noqa: F401 (the fixture)
@@ -41,8 +41,9 @@ def test_a_visitor_searches_checks_and_switches_language_without_javascript(brow
 
 @pytest.mark.parametrize("path", ["/register/", "/register/warnings/", "/register/check/?q=KZ-DM-2025-900001"])
 def test_pages_fit_a_phone_screen(browser, live_server, world, path):  # noqa: F811
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+    )
     browser.get(live_server.url + path)
 
     assert browser.execute_script("return window.innerWidth") == 390

@@ -1,9 +1,11 @@
-"""/register/check/: "is this operator licensed?" by BIN or licence number: licensed, not licensed, or on the warning list."""
+"""/register/check/: "is this operator licensed?" by BIN or licence number.
+
+The answer: licensed, not licensed, or on the warning list.
+"""
 
 import pytest
 
 from registry.selectors.public import Verdict, operator_check
-
 from tests.portal.page import Page
 
 from .conftest import english_client, new_bin
@@ -51,8 +53,13 @@ def test_an_unknown_bin_is_not_licensed_and_unlicensed_mining_is_illegal(world):
 
 @pytest.mark.parametrize("key", ["suspended", "revoked", "expired", "lapsed", "future"])
 def test_a_licence_not_in_force_is_not_licensed_and_says_why(world, key):
-    states = {"suspended": "Suspended", "revoked": "Revoked", "expired": "Expired", "lapsed": "Expired",
-              "future": "Not yet in force"}
+    states = {
+        "suspended": "Suspended",
+        "revoked": "Revoked",
+        "expired": "Expired",
+        "lapsed": "Expired",
+        "future": "Not yet in force",
+    }
 
     for query in (world.licences[key].number, world.firms[key].bin):
         kind, text = verdict(check(query))
@@ -78,12 +85,15 @@ def test_an_unknown_licence_number_is_not_licensed(world):
     assert "No licence numbered KZ-DM-2099-123456 is in the register" in text
 
 
-@pytest.mark.parametrize("key, actions", [
-    ("closed", ["Closed voluntarily"]),
-    ("raided", ["Operation cancelled", "Equipment confiscated", "Criminal case opened"]),
-    ("inspected", ["Illegal operation found by an inspection"]),
-    ("flagged", ["Mining without a licence confirmed"]),
-])
+@pytest.mark.parametrize(
+    "key, actions",
+    [
+        ("closed", ["Closed voluntarily"]),
+        ("raided", ["Operation cancelled", "Equipment confiscated", "Criminal case opened"]),
+        ("inspected", ["Illegal operation found by an inspection"]),
+        ("flagged", ["Mining without a licence confirmed"]),
+    ],
+)
 def test_an_operator_on_the_warning_list_is_answered_so(world, key, actions):
     kind, text = verdict(check(world.firms[key].bin))
 
@@ -96,8 +106,9 @@ def test_an_operator_on_the_warning_list_is_answered_so(world, key, actions):
 def test_a_licensed_operator_on_the_warning_list_is_licensed_and_warned_about(world):
     from registry.models import EnforcementAction
 
-    EnforcementAction.objects.create(action="operation_cancelled", firm=world.firms["altyn"], region="ulytau",
-                                     date=world.today)
+    EnforcementAction.objects.create(
+        action="operation_cancelled", firm=world.firms["altyn"], region="ulytau", date=world.today
+    )
 
     answer = operator_check(today=world.today, query=world.firms["altyn"].bin)
     kind, text = verdict(check(world.firms["altyn"].bin))
@@ -107,13 +118,16 @@ def test_a_licensed_operator_on_the_warning_list_is_licensed_and_warned_about(wo
     assert "This operator is also on the warning list" in text and "Operation cancelled" in text
 
 
-@pytest.mark.parametrize("query, error", [
-    ("123456789012", "The BIN/IIN check digit is wrong."),
-    ("12345", "A BIN has exactly 12 digits."),
-    ("x" * 40, "Enter a BIN (12 digits) or a licence number (at most 32 characters)."),
-    ("x" * 300, "Ensure this value has at most 64 characters (it has 300)."),
-    ("KZ\x00DM", "Null characters are not allowed."),
-])
+@pytest.mark.parametrize(
+    "query, error",
+    [
+        ("123456789012", "The BIN/IIN check digit is wrong."),
+        ("12345", "A BIN has exactly 12 digits."),
+        ("x" * 40, "Enter a BIN (12 digits) or a licence number (at most 32 characters)."),
+        ("x" * 300, "Ensure this value has at most 64 characters (it has 300)."),
+        ("KZ\x00DM", "Null characters are not allowed."),
+    ],
+)
 def test_a_malformed_query_is_explained_next_to_the_field(world, query, error):
     page = check(query)
 

@@ -85,8 +85,15 @@ def test_a_row_shows_what_the_law_makes_public(world):
     first, second = register_rows(english_client().get("/register/", {"q": world.firms["altyn"].bin}))
 
     one, two = world.licences["altyn-1"], world.licences["altyn-2"]
-    assert first == ["Altyn Hash LLP", world.firms["altyn"].bin, one.number, "I — own mining data centre",
-                     "Pavlodar Region", "12.500", f"{one.valid_from:%m/%d/%Y} – {one.valid_until:%m/%d/%Y}"]
+    assert first == [
+        "Altyn Hash LLP",
+        world.firms["altyn"].bin,
+        one.number,
+        "I — own mining data centre",
+        "Pavlodar Region",
+        "12.500",
+        f"{one.valid_from:%m/%d/%Y} – {one.valid_until:%m/%d/%Y}",
+    ]
     assert second[2:5] == [two.number, "II — hosted in another's data centre", "Karaganda Region"]
 
 
@@ -95,8 +102,14 @@ def test_pages_hold_fifty_rows_and_a_bad_page_number_shows_the_first(world, sett
 
     template = world.licences["altyn-1"]
     for n in range(60):
-        Licence.objects.create(number=f"KZ-DM-2025-{n:06d}", firm=world.firms["altyn"], capacity_mw=1,
-                               status="active", valid_from=template.valid_from, valid_until=template.valid_until)
+        Licence.objects.create(
+            number=f"KZ-DM-2025-{n:06d}",
+            firm=world.firms["altyn"],
+            capacity_mw=1,
+            status="active",
+            valid_from=template.valid_from,
+            valid_until=template.valid_until,
+        )
     client = english_client()
 
     first, second = body(client.get("/register/")), body(client.get("/register/", {"page": 2}))
@@ -117,8 +130,14 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_
 
     template = world.licences["altyn-1"]
     for n in range(40):
-        Licence.objects.create(number=f"KZ-DM-2025-{n:06d}", firm=world.firms["altyn"], capacity_mw=1,
-                               status="active", valid_from=template.valid_from, valid_until=template.valid_until)
+        Licence.objects.create(
+            number=f"KZ-DM-2025-{n:06d}",
+            firm=world.firms["altyn"],
+            capacity_mw=1,
+            status="active",
+            valid_from=template.valid_from,
+            valid_until=template.valid_until,
+        )
 
     with django_assert_max_num_queries(2):  # the count and the page
         english_client().get("/register/", {"region": "pavlodar"})
@@ -140,15 +159,31 @@ def test_the_csv_lists_the_same_licences_with_a_bom_and_a_header(world):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="minereg-licensed-{world.today}.csv"'
     rows = csv_rows(response)
-    assert rows[0] == ["firm_name", "bin", "licence_number", "subtype", "regions", "capacity_mw", "valid_from",
-                       "valid_until"]
+    assert rows[0] == [
+        "firm_name",
+        "bin",
+        "licence_number",
+        "subtype",
+        "regions",
+        "capacity_mw",
+        "valid_from",
+        "valid_until",
+    ]
     assert sorted(row[2] for row in rows[1:]) == sorted(
         world.licences[k].number for k in ("altyn-1", "altyn-2", "zhuldyz", "formula")
     )
     altyn = next(row for row in rows if row[2] == world.licences["altyn-1"].number)
     licence = world.licences["altyn-1"]
-    assert altyn == ["Altyn Hash LLP", world.firms["altyn"].bin, licence.number, "I", "pavlodar", "12.500",
-                     licence.valid_from.isoformat(), licence.valid_until.isoformat()]
+    assert altyn == [
+        "Altyn Hash LLP",
+        world.firms["altyn"].bin,
+        licence.number,
+        "I",
+        "pavlodar",
+        "12.500",
+        licence.valid_from.isoformat(),
+        licence.valid_until.isoformat(),
+    ]
 
 
 def test_the_csv_neutralises_a_name_that_a_spreadsheet_would_run(world):

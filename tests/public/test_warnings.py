@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 def test_it_lists_confirmed_illegal_operations_the_latest_first(world):
     listed = register_rows(english_client().get("/register/warnings/"))
 
-    assert [row[0] for row in listed] == ["Flagged Farm Four", "Inspected Farm Three", "Raided Farm Two",
-                                          "Closed Farm One"]
+    assert [row[0] for row in listed] == [
+        "Flagged Farm Four",
+        "Inspected Farm Three",
+        "Raided Farm Two",
+        "Closed Farm One",
+    ]
 
 
 def test_a_row_names_the_operator_region_date_and_every_action(world):
@@ -24,11 +28,16 @@ def test_a_row_names_the_operator_region_date_and_every_action(world):
     raided = world.firms["raided"]
     criminal_case_day = world.today - dt.timedelta(days=600)
     assert listed["Raided Farm Two"] == [
-        "Raided Farm Two", raided.bin, "Jambyl Region", f"{criminal_case_day:%m/%d/%Y}",
+        "Raided Farm Two",
+        raided.bin,
+        "Jambyl Region",
+        f"{criminal_case_day:%m/%d/%Y}",
         "Operation cancelled Equipment confiscated Criminal case opened",
     ]
     assert listed["Closed Farm One"][2:] == [
-        "Turkistan Region", f"{world.today - dt.timedelta(days=900):%m/%d/%Y}", "Closed voluntarily",
+        "Turkistan Region",
+        f"{world.today - dt.timedelta(days=900):%m/%d/%Y}",
+        "Closed voluntarily",
     ]
     assert listed["Inspected Farm Three"][2] == "Almaty Region"
     assert listed["Inspected Farm Three"][4] == "Illegal operation found by an inspection"
@@ -64,11 +73,18 @@ def test_the_csv_has_a_bom_a_header_and_the_same_order(world):
     assert text.startswith("\ufeff")
     table = list(csv.reader(io.StringIO(text[1:])))
     assert table[0] == ["operator_name", "operator_bin", "regions", "date", "actions"]
-    assert [row[0] for row in table[1:]] == ["Flagged Farm Four", "Inspected Farm Three", "Raided Farm Two",
-                                             "Closed Farm One"]
-    assert table[3][1:] == [world.firms["raided"].bin, "jambyl",
-                            (world.today - dt.timedelta(days=600)).isoformat(),
-                            "operation_cancelled;equipment_confiscated;criminal_case"]
+    assert [row[0] for row in table[1:]] == [
+        "Flagged Farm Four",
+        "Inspected Farm Three",
+        "Raided Farm Two",
+        "Closed Farm One",
+    ]
+    assert table[3][1:] == [
+        world.firms["raided"].bin,
+        "jambyl",
+        (world.today - dt.timedelta(days=600)).isoformat(),
+        "operation_cancelled;equipment_confiscated;criminal_case",
+    ]
 
 
 def test_the_csv_neutralises_an_operator_named_like_a_formula(world):

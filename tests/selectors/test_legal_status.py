@@ -50,17 +50,26 @@ def new_facility(firm: Firm | None = None) -> Facility:
 
 def new_connection() -> GridConnection:
     n = next(_serial)
-    return GridConnection.objects.create(meter_id=f"M-{n}", operator="Pavlodar REC", region="pavlodar",
-                                         tariff="industrial")
+    return GridConnection.objects.create(
+        meter_id=f"M-{n}", operator="Pavlodar REC", region="pavlodar", tariff="industrial"
+    )
 
 
-def licence_over(site: Facility, status: str, valid_from=dt.date(2024, 1, 1), valid_until=dt.date(2026, 12, 31),
-                 firm: Firm | None = None) -> Licence:
+def licence_over(
+    site: Facility,
+    status: str,
+    valid_from=dt.date(2024, 1, 1),
+    valid_until=dt.date(2026, 12, 31),
+    firm: Firm | None = None,
+) -> Licence:
     dated = status not in Licence.UNDATED_STATUSES
     made = Licence.objects.create(
-        number=f"KZ-DM-2024-{next(_serial):06d}" if dated else None, firm=firm or site.firm,
-        capacity_mw=Decimal("5"), status=status,
-        valid_from=valid_from if dated else None, valid_until=valid_until if dated else None,
+        number=f"KZ-DM-2024-{next(_serial):06d}" if dated else None,
+        firm=firm or site.firm,
+        capacity_mw=Decimal("5"),
+        status=status,
+        valid_from=valid_from if dated else None,
+        valid_until=valid_until if dated else None,
     )
     made.facilities.add(site)
     return made
@@ -69,20 +78,34 @@ def licence_over(site: Facility, status: str, valid_from=dt.date(2024, 1, 1), va
 def flag_on(*, status: str, rule: str = "NO_VALID_LICENCE", facility=None, connection=None, firm=None) -> Flag:
     subject = facility.ref if facility else connection.meter_id if connection else firm.bin
     return Flag.objects.create(
-        rule=rule, severity="high", status=status,
+        rule=rule,
+        severity="high",
+        status=status,
         subject_type="facility" if facility else "connection" if connection else "firm",
-        subject_ref=subject, facility=facility, connection=connection, firm=firm, **WINDOW,
+        subject_ref=subject,
+        facility=facility,
+        connection=connection,
+        firm=firm,
+        **WINDOW,
     )
 
 
 def inspection_at(*, outcome: str, facility=None, connection=None, firm=None) -> Inspection:
-    return Inspection.objects.create(facility=facility, connection=connection, firm=firm, date=dt.date(2025, 5, 20),
-                                     outcome=outcome)
+    return Inspection.objects.create(
+        facility=facility, connection=connection, firm=firm, date=dt.date(2025, 5, 20), outcome=outcome
+    )
 
 
 def action_on(kind: str, *, firm: Firm, facility=None, connection=None, **details) -> EnforcementAction:
-    return EnforcementAction.objects.create(action=kind, firm=firm, facility=facility, connection=connection,
-                                            region="pavlodar", date=dt.date(2025, 5, 25), **details)
+    return EnforcementAction.objects.create(
+        action=kind,
+        firm=firm,
+        facility=facility,
+        connection=connection,
+        region="pavlodar",
+        date=dt.date(2025, 5, 25),
+        **details,
+    )
 
 
 # Facility facts, by name: (what is on record, the status it gives on its own).
@@ -96,12 +119,14 @@ FACILITY_FACTS = {
     "revoked": (lambda s: licence_over(s, "revoked"), "licence_lapsed"),
     "surrendered": (lambda s: licence_over(s, "surrendered"), "licence_lapsed"),
     "active_past_validity": (
-        lambda s: licence_over(s, "active", dt.date(2022, 1, 1), TODAY - dt.timedelta(days=1)), "licence_lapsed"
+        lambda s: licence_over(s, "active", dt.date(2022, 1, 1), TODAY - dt.timedelta(days=1)),
+        "licence_lapsed",
     ),
     "rejected": (lambda s: licence_over(s, "rejected"), ""),
     "open_flag": (lambda s: flag_on(status="open", facility=s, firm=s.firm), "suspected_illegal"),
     "flag_under_inspection": (
-        lambda s: flag_on(status="under_inspection", facility=s, firm=s.firm), "suspected_illegal"
+        lambda s: flag_on(status="under_inspection", facility=s, firm=s.firm),
+        "suspected_illegal",
     ),
     "dismissed_flag": (lambda s: flag_on(status="dismissed", facility=s, firm=s.firm), ""),
     "open_over_capacity_flag": (lambda s: flag_on(status="open", rule="OVER_CAPACITY", facility=s), ""),
@@ -165,7 +190,13 @@ def test_a_licence_not_yet_valid_does_not_license_a_facility(db):
 
 def test_the_precedence_is_the_documented_order():
     assert [str(s) for s in PRECEDENCE] == [
-        "cancelled", "closed_voluntarily", "illegal", "licensed", "suspected_illegal", "pending", "licence_lapsed",
+        "cancelled",
+        "closed_voluntarily",
+        "illegal",
+        "licensed",
+        "suspected_illegal",
+        "pending",
+        "licence_lapsed",
     ]
 
 
@@ -189,7 +220,8 @@ CONNECTION_FACTS = {
     "nothing": (lambda m: None, ""),
     "own_open_flag": (lambda m: flag_on(status="open", rule="UNLICENSED_MINING", connection=m), "suspected_illegal"),
     "own_flag_under_inspection": (
-        lambda m: flag_on(status="under_inspection", rule="UNLICENSED_MINING", connection=m), "suspected_illegal"
+        lambda m: flag_on(status="under_inspection", rule="UNLICENSED_MINING", connection=m),
+        "suspected_illegal",
     ),
     "own_dismissed_flag": (lambda m: flag_on(status="dismissed", rule="UNLICENSED_MINING", connection=m), ""),
     "own_confirmed_flag": (lambda m: flag_on(status="confirmed", rule="UNLICENSED_MINING", connection=m), "illegal"),
@@ -280,10 +312,12 @@ FIRM_FACTS = {
     "dismissed_flag": (_with_facility("dismissed_flag"), ""),
     "confirmed_flag": (_with_facility("confirmed_flag"), "illegal"),
     "confirmed_connection_flag": (
-        lambda f: flag_on(status="confirmed", rule="UNLICENSED_MINING", connection=new_connection(), firm=f), "illegal"
+        lambda f: flag_on(status="confirmed", rule="UNLICENSED_MINING", connection=new_connection(), firm=f),
+        "illegal",
     ),
     "named_in_illegal_inspection": (
-        lambda f: inspection_at(outcome="illegal_operation", connection=new_connection(), firm=f), "illegal"
+        lambda f: inspection_at(outcome="illegal_operation", connection=new_connection(), firm=f),
+        "illegal",
     ),
     "facility_illegal_inspection": (_with_facility("illegal_inspection"), "illegal"),
     "closed": (lambda f: action_on("voluntary_closure", firm=f), "closed_voluntarily"),

@@ -28,12 +28,22 @@ def _fast_passwords(settings):
 def connection_flag(*, consumer_bin: str = "", consumer_name: str = "", status: str = "open") -> Flag:
     """An UNLICENSED_MINING flag on a bare connection (no registered facility behind it)."""
     meter = GridConnection.objects.create(
-        meter_id="KR-0099", operator="Karaganda REC", region="karaganda", tariff="residential",
-        consumer_bin=consumer_bin, consumer_name=consumer_name,
+        meter_id="KR-0099",
+        operator="Karaganda REC",
+        region="karaganda",
+        tariff="residential",
+        consumer_bin=consumer_bin,
+        consumer_name=consumer_name,
     )
     return Flag.objects.create(
-        rule="UNLICENSED_MINING", severity="high", status=status, subject_type="connection",
-        subject_ref=meter.meter_id, connection=meter, evidence={"avg_mw": 1.2}, **WINDOW,
+        rule="UNLICENSED_MINING",
+        severity="high",
+        status=status,
+        subject_type="connection",
+        subject_ref=meter.meter_id,
+        connection=meter,
+        evidence={"avg_mw": 1.2},
+        **WINDOW,
     )
 
 
@@ -41,15 +51,22 @@ def facility_flag(firm: Firm, *, status: str = "open") -> Flag:
     """A NO_VALID_LICENCE flag on the firm's facility."""
     site = firm.facilities.get()
     return Flag.objects.create(
-        rule="NO_VALID_LICENCE", severity="high", status=status, subject_type="facility", subject_ref=site.ref,
-        facility=site, firm=firm, evidence={"avg_mw": 0.4}, **WINDOW,
+        rule="NO_VALID_LICENCE",
+        severity="high",
+        status=status,
+        subject_type="facility",
+        subject_ref=site.ref,
+        facility=site,
+        firm=firm,
+        evidence={"avg_mw": 0.4},
+        **WINDOW,
     )
 
 
 def state(flag: Flag) -> dict:
-    return Flag.objects.filter(pk=flag.pk).values(
-        "status", "assigned_to", "decision_reason", "decided_at", "firm"
-    ).get()
+    return (
+        Flag.objects.filter(pk=flag.pk).values("status", "assigned_to", "decision_reason", "decided_at", "firm").get()
+    )
 
 
 def latest_event(flag: Flag):
@@ -115,7 +132,9 @@ def test_confirming_a_facility_flag_names_the_facility_firm(firm_b):
 
     confirmed = Flag.objects.get(pk=flag.pk)
     assert (confirmed.status, confirmed.firm, confirmed.decision_reason) == (
-        "confirmed", firm_b, "Site visit: 300 ASICs running"
+        "confirmed",
+        firm_b,
+        "Site visit: 300 ASICs running",
     )
     assert confirmed.decided_at is not None
     assert Firm.objects.count() == firms
@@ -162,6 +181,7 @@ def test_confirming_a_connection_flag_whose_consumer_bin_is_invalid_asks_for_the
 
     assert state(flag) == before
     assert not Firm.objects.exists()
+
 
 def test_confirming_a_connection_flag_registers_the_operator_as_an_unregistered_firm(db):
     flag = connection_flag(consumer_name="Household Serikbayev")
@@ -232,7 +252,8 @@ def test_a_decision_on_a_stale_flag_does_not_overwrite_one_made_meanwhile(firm_b
         flag_dismiss(flag=stale, reason="Looked harmless")
 
     assert (Flag.objects.get(pk=flag.pk).status, Flag.objects.get(pk=flag.pk).decision_reason) == (
-        "confirmed", "Confirmed by inspection"
+        "confirmed",
+        "Confirmed by inspection",
     )
 
 
@@ -245,7 +266,11 @@ def test_scheduling_an_inspection_plans_the_visit_and_puts_the_flag_under_inspec
     inspection = flag_schedule_inspection(flag=flag, date=VISIT, inspectors=[inspector])
 
     assert (inspection.flag, inspection.facility, inspection.connection, inspection.firm, inspection.date) == (
-        flag, flag.facility, None, firm_b, VISIT
+        flag,
+        flag.facility,
+        None,
+        firm_b,
+        VISIT,
     )
     assert list(inspection.inspectors.all()) == [inspector]
     assert inspection.outcome == ""
@@ -265,8 +290,12 @@ def test_scheduling_an_inspection_of_a_connection_flag_visits_the_connection(ins
 
 def record(flag: Flag, outcome: str, inspector, **operator) -> Inspection:
     inspection = Inspection.objects.create(
-        flag=flag, facility=flag.facility, connection=flag.connection if not flag.facility_id else None,
-        date=VISIT, outcome=outcome, findings="Visited",
+        flag=flag,
+        facility=flag.facility,
+        connection=flag.connection if not flag.facility_id else None,
+        date=VISIT,
+        outcome=outcome,
+        findings="Visited",
     )
     inspection.inspectors.set([inspector])
     return inspection_recorded(inspection=inspection, **operator)
@@ -320,7 +349,8 @@ def test_an_inspection_recorded_after_the_flag_was_dismissed_leaves_the_decision
     record(flag, "illegal_operation", inspector)
 
     assert (Flag.objects.get(pk=flag.pk).status, Flag.objects.get(pk=flag.pk).decision_reason) == (
-        "dismissed", "Known data centre"
+        "dismissed",
+        "Known data centre",
     )
 
 
@@ -337,14 +367,21 @@ def test_an_inspection_of_a_site_settles_its_open_flag_even_when_not_recorded_ag
 def test_an_inspection_of_a_site_leaves_its_other_kinds_of_flag_alone(firm_a):
     site = firm_a.facilities.get()
     over = Flag.objects.create(
-        rule="OVER_CAPACITY", severity="medium", subject_type="licence", subject_ref="KZ-DM-2024-000001",
-        facility=site, firm=firm_a, evidence={"peak_to_capacity": 1.3}, **WINDOW,
+        rule="OVER_CAPACITY",
+        severity="medium",
+        subject_type="licence",
+        subject_ref="KZ-DM-2024-000001",
+        facility=site,
+        firm=firm_a,
+        evidence={"peak_to_capacity": 1.3},
+        **WINDOW,
     )
     inspection = Inspection.objects.create(facility=site, date=VISIT, outcome="compliant")
 
     inspection_recorded(inspection=inspection)
 
     assert Flag.objects.get(pk=over.pk).status == "open"
+
 
 # Audit trail
 
@@ -354,12 +391,21 @@ def test_an_inspection_of_a_site_leaves_its_other_kinds_of_flag_alone(firm_a):
     [
         (lambda flag, inspector: flag_dismiss(flag=flag, reason="Grain dryer"), "dismissed", "Grain dryer"),
         (lambda flag, inspector: flag_confirm(flag=flag, reason="ASICs found"), "confirmed", "ASICs found"),
-        (lambda flag, inspector: record(flag, "compliant", inspector), "dismissed",
-         f"Inspection of {VISIT}: compliant"),
-        (lambda flag, inspector: record(flag, "illegal_operation", inspector), "confirmed",
-         f"Inspection of {VISIT}: illegal operation"),
-        (lambda flag, inspector: flag_schedule_inspection(flag=flag, date=VISIT, inspectors=[inspector]),
-         "under_inspection", ""),
+        (
+            lambda flag, inspector: record(flag, "compliant", inspector),
+            "dismissed",
+            f"Inspection of {VISIT}: compliant",
+        ),
+        (
+            lambda flag, inspector: record(flag, "illegal_operation", inspector),
+            "confirmed",
+            f"Inspection of {VISIT}: illegal operation",
+        ),
+        (
+            lambda flag, inspector: flag_schedule_inspection(flag=flag, date=VISIT, inspectors=[inspector]),
+            "under_inspection",
+            "",
+        ),
     ],
     ids=["dismiss", "confirm", "compliant_visit", "illegal_visit", "schedule"],
 )

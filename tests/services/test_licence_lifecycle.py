@@ -36,9 +36,7 @@ ALLOWED = {
     "surrender": {S.ACTIVE: S.SURRENDERED, S.SUSPENDED: S.SURRENDERED},
 }
 ALLOWED_CASES = [(decision, start, end) for decision, moves in ALLOWED.items() for start, end in moves.items()]
-REFUSED_CASES = [
-    (decision, start) for decision in DECISIONS for start in S.values if start not in ALLOWED[decision]
-]
+REFUSED_CASES = [(decision, start) for decision in DECISIONS for start in S.values if start not in ALLOWED[decision]]
 
 
 @pytest.fixture(autouse=True)
@@ -66,9 +64,11 @@ def licence_in(status: str, owner, site, *, number: str = "KZ-DM-2024-000010", *
 
 
 def snapshot(lic: Licence) -> dict:
-    return Licence.objects.filter(pk=lic.pk).values(
-        "status", "number", "valid_from", "valid_until", "status_reason", "suspended_until"
-    ).get()
+    return (
+        Licence.objects.filter(pk=lic.pk)
+        .values("status", "number", "valid_from", "valid_until", "status_reason", "suspended_until")
+        .get()
+    )
 
 
 @pytest.mark.parametrize(("decision", "start", "end"), ALLOWED_CASES, ids=lambda v: str(v))
@@ -189,15 +189,18 @@ def test_reject_records_the_reason(owner, site):
     assert (rejected.status, rejected.status_reason) == (S.REJECTED, "No grid capacity in the region")
 
 
-@pytest.mark.parametrize(("months", "until"), [(1, dt.date(2025, 7, 10)), (3, dt.date(2025, 9, 10)),
-                                               (6, dt.date(2025, 12, 10))])
+@pytest.mark.parametrize(
+    ("months", "until"), [(1, dt.date(2025, 7, 10)), (3, dt.date(2025, 9, 10)), (6, dt.date(2025, 12, 10))]
+)
 def test_suspend_sets_the_end_of_the_suspension(owner, site, months, until):
     lic = licence_in(S.ACTIVE, owner, site)
 
     suspended = service.licence_suspend(licence=lic, months=months, reason="Over capacity")
 
     assert (suspended.status, suspended.suspended_until, suspended.status_reason) == (
-        S.SUSPENDED, until, "Over capacity"
+        S.SUSPENDED,
+        until,
+        "Over capacity",
     )
 
 
@@ -220,7 +223,12 @@ def test_suspend_records_an_enforcement_action(owner, site):
 
     action = EnforcementAction.objects.get()
     assert (action.action, action.licence, action.firm, action.facility, action.date, action.notes) == (
-        "licence_suspended", lic, owner, site, TODAY, "Over capacity"
+        "licence_suspended",
+        lic,
+        owner,
+        site,
+        TODAY,
+        "Over capacity",
     )
 
 
@@ -231,7 +239,10 @@ def test_revoke_records_an_enforcement_action(owner, site):
 
     action = EnforcementAction.objects.get()
     assert (action.action, action.licence, action.firm, action.notes) == (
-        "licence_revoked", lic, owner, "Fraudulent declarations"
+        "licence_revoked",
+        lic,
+        owner,
+        "Fraudulent declarations",
     )
     assert (revoked.status, revoked.status_reason) == (S.REVOKED, "Fraudulent declarations")
 
@@ -255,19 +266,32 @@ def test_surrender_without_a_note_records_that_the_holder_surrendered(owner, sit
 
 def test_it_reinstates_only_suspensions_that_have_ended(owner, site):
     ended = licence_in(S.SUSPENDED, owner, site, number="KZ-DM-2024-000001", suspended_until=TODAY)
-    running = licence_in(S.SUSPENDED, owner, facility("FAC-G2", owner), number="KZ-DM-2024-000002",
-                         suspended_until=TODAY + dt.timedelta(days=1))
-    past_validity = licence_in(S.SUSPENDED, owner, facility("FAC-G3", owner), number="KZ-DM-2024-000003",
-                               suspended_until=TODAY, valid_from=dt.date(2022, 1, 1), valid_until=dt.date(2025, 6, 1))
-    revoked = licence_in(S.REVOKED, owner, facility("FAC-G4", owner), number="KZ-DM-2024-000004",
-                         suspended_until=TODAY)
+    running = licence_in(
+        S.SUSPENDED,
+        owner,
+        facility("FAC-G2", owner),
+        number="KZ-DM-2024-000002",
+        suspended_until=TODAY + dt.timedelta(days=1),
+    )
+    past_validity = licence_in(
+        S.SUSPENDED,
+        owner,
+        facility("FAC-G3", owner),
+        number="KZ-DM-2024-000003",
+        suspended_until=TODAY,
+        valid_from=dt.date(2022, 1, 1),
+        valid_until=dt.date(2025, 6, 1),
+    )
+    revoked = licence_in(S.REVOKED, owner, facility("FAC-G4", owner), number="KZ-DM-2024-000004", suspended_until=TODAY)
 
     count = service.licences_reinstate_due(today=TODAY)
 
     assert count == 1
     statuses = dict(Licence.objects.values_list("number", "status"))
     assert statuses == {
-        ended.number: S.ACTIVE, running.number: S.SUSPENDED, past_validity.number: S.SUSPENDED,
+        ended.number: S.ACTIVE,
+        running.number: S.SUSPENDED,
+        past_validity.number: S.SUSPENDED,
         revoked.number: S.REVOKED,
     }
     assert Licence.objects.get(pk=ended.pk).suspended_until is None
@@ -337,10 +361,16 @@ def test_two_grants_at_once_on_two_connections_apply_once():
     owner = firm("30000000002", "Race Mining LLP")
     application = licence_in(S.APPLIED, owner, facility("FAC-R1", owner))
 
-    results = _race([
-        lambda: service.licence_grant(licence=Licence.objects.get(pk=application.pk), valid_from=dt.date(2025, 1, 1)),
-        lambda: service.licence_grant(licence=Licence.objects.get(pk=application.pk), valid_from=dt.date(2025, 2, 1)),
-    ])
+    results = _race(
+        [
+            lambda: service.licence_grant(
+                licence=Licence.objects.get(pk=application.pk), valid_from=dt.date(2025, 1, 1)
+            ),
+            lambda: service.licence_grant(
+                licence=Licence.objects.get(pk=application.pk), valid_from=dt.date(2025, 2, 1)
+            ),
+        ]
+    )
 
     assert sorted(type(r).__name__ for r in results) == ["InvalidTransition", "Licence"]
     assert Licence.objects.get(pk=application.pk).number == "KZ-DM-2025-000001"
@@ -352,10 +382,12 @@ def test_two_applications_granted_at_once_get_consecutive_numbers():
     first = licence_in(S.APPLIED, owner, facility("FAC-R2", owner))
     second = licence_in(S.APPLIED, owner, facility("FAC-R3", owner))
 
-    results = _race([
-        lambda: service.licence_grant(licence=Licence.objects.get(pk=first.pk), valid_from=dt.date(2025, 1, 1)),
-        lambda: service.licence_grant(licence=Licence.objects.get(pk=second.pk), valid_from=dt.date(2025, 1, 1)),
-    ])
+    results = _race(
+        [
+            lambda: service.licence_grant(licence=Licence.objects.get(pk=first.pk), valid_from=dt.date(2025, 1, 1)),
+            lambda: service.licence_grant(licence=Licence.objects.get(pk=second.pk), valid_from=dt.date(2025, 1, 1)),
+        ]
+    )
 
     assert all(isinstance(r, Licence) for r in results), results
     assert sorted(Licence.objects.values_list("number", flat=True)) == ["KZ-DM-2025-000001", "KZ-DM-2025-000002"]

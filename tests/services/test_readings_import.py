@@ -3,7 +3,6 @@
 import json
 from decimal import Decimal
 
-import psycopg
 import pytest
 from django.db import transaction
 from django.utils.translation import override
@@ -406,9 +405,7 @@ def test_it_names_the_bad_json_item(meters, payload, expected):
 
 
 def test_an_operator_may_load_its_own_meters(meters):
-    record = run_import(
-        readings("PV-0101,2025-03-01T10:00Z,1", "PV-0102,2025-03-01T10:00Z,2"), operator=PAVLODAR_REC
-    )
+    record = run_import(readings("PV-0101,2025-03-01T10:00Z,1", "PV-0102,2025-03-01T10:00Z,2"), operator=PAVLODAR_REC)
 
     assert record.inserted == 2
 

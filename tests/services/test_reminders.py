@@ -123,4 +123,3 @@ def test_a_licence_30_days_before_its_end_gets_a_second_notice_once(alice, mailo
 
     assert [message.subject for message in mailoutbox] == ["Licence KZ-DM-2024-000001 expires on 2026-12-31"] * 2
     assert "30 days" in mailoutbox[1].body
-

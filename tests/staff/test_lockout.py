@@ -65,8 +65,12 @@ def test_a_successful_login_clears_earlier_failures(client, alice):
 @override_settings(LANGUAGE_CODE="kk")
 def test_the_lockout_page_speaks_the_visitors_language(client, alice):
     for _ in range(5):
-        response = client.post("/accounts/login/", {"username": "alice", "password": "wrong"},
-                               REMOTE_ADDR="203.0.113.7", HTTP_ACCEPT_LANGUAGE="ru")
+        response = client.post(
+            "/accounts/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.7",
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
 
     assert response.status_code == 429
     assert "Слишком много неудачных входов" in response.content.decode()
@@ -77,11 +81,19 @@ def test_the_lockout_page_speaks_the_visitors_language(client, alice):
 def test_behind_our_proxy_a_forged_forwarded_for_does_not_dodge_the_lockout(client, alice):
     # The client writes any address it likes at the left; our proxy appends the address it saw.
     for n in range(5):
-        client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR="172.18.0.1",
-                    HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 203.0.113.7")
+        client.post(
+            "/accounts/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="172.18.0.1",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 203.0.113.7",
+        )
 
-    response = client.post("/accounts/login/", {"username": "alice", "password": "pass"}, REMOTE_ADDR="172.18.0.1",
-                           HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7")
+    response = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "pass"},
+        REMOTE_ADDR="172.18.0.1",
+        HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7",
+    )
 
     assert response.status_code == 429
     assert AccessAttempt.objects.get(username="alice").ip_address == "203.0.113.7"
@@ -90,10 +102,18 @@ def test_behind_our_proxy_a_forged_forwarded_for_does_not_dodge_the_lockout(clie
 @override_settings(CLIENT_IP_PROXY_COUNT=1)
 def test_behind_our_proxy_other_clients_are_not_locked_out_with_the_attacker(client, alice):
     for _ in range(5):
-        client.post("/accounts/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR="172.18.0.1",
-                    HTTP_X_FORWARDED_FOR="203.0.113.7")
+        client.post(
+            "/accounts/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="172.18.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
 
-    response = client.post("/accounts/login/", {"username": "alice", "password": "pass"}, REMOTE_ADDR="172.18.0.1",
-                           HTTP_X_FORWARDED_FOR="198.51.100.20")
+    response = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "pass"},
+        REMOTE_ADDR="172.18.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+    )
 
     assert response.status_code == 302

@@ -219,10 +219,9 @@ def test_a_superuser_without_staff_status_also_needs_the_second_step(client, db)
 
 
 def test_exports_are_for_staff_only_even_with_the_export_permission(client, db):
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import Group, Permission, User
 
     from registry.roles import roles_sync
-    from django.contrib.auth.models import Permission
 
     roles_sync(Group, Permission)
     outsider = User.objects.create_user("outsider", password="pass")

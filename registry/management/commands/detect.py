@@ -21,8 +21,14 @@ class Command(BaseCommand):
     help = "Run every detection rule now (the same code as the scheduled Celery task) and print a summary."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", dest="as_of", help="Instant to judge (ISO 8601 with offset); default: now, truncated to the hour.")
-        parser.add_argument("--window-days", dest="window_days", type=int, help="Window length (default: the detection settings').")
+        parser.add_argument(
+            "--as-of",
+            dest="as_of",
+            help="Instant to judge (ISO 8601 with offset); default: now, truncated to the hour.",
+        )
+        parser.add_argument(
+            "--window-days", dest="window_days", type=int, help="Window length (default: the detection settings')."
+        )
         parser.add_argument("--json", dest="as_json", action="store_true", help="Print the summary as JSON.")
 
     def handle(self, *args, as_of, window_days, as_json, **options):

@@ -45,7 +45,9 @@ class Command(BaseCommand):
         try:
             target = open(out, "wb") if out else sys.stdout.buffer
         except OSError as error:
-            raise CommandError(_("cannot write %(path)s: %(reason)s") % {"path": out, "reason": error.strerror}) from None
+            raise CommandError(
+                _("cannot write %(path)s: %(reason)s") % {"path": out, "reason": error.strerror}
+            ) from None
         try:
             with pghistory.context(command="export", actor=actor):
                 for block in export_start(dataset=chosen, filters=filters, actor=actor):

@@ -13,7 +13,9 @@ from registry.services.readings import ReadingSource, file_source, readings_impo
 
 
 class Command(BaseCommand):
-    help = "Load grid-feed readings (meter_id, period_start, kwh) from CSV files, or - for standard input. All or nothing."
+    help = (
+        "Load grid-feed readings (meter_id, period_start, kwh) from CSV files, or - for standard input. All or nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", help="CSV files; - reads standard input")
@@ -32,7 +34,12 @@ class Command(BaseCommand):
                 raise CommandError(_("Import rejected: nothing was saved."), returncode=1) from None
         self.stdout.write(
             _("%(rows)d rows: %(inserted)d inserted, %(unchanged)d unchanged, %(corrected)d corrected.")
-            % {"rows": record.rows, "inserted": record.inserted, "unchanged": record.unchanged, "corrected": record.corrected}
+            % {
+                "rows": record.rows,
+                "inserted": record.inserted,
+                "unchanged": record.unchanged,
+                "corrected": record.corrected,
+            }
         )
 
     def source(self, name: str, spool_dir: Path) -> ReadingSource:

@@ -10,7 +10,10 @@ from registry.services.imports import Outcome, register_import
 
 
 class Command(BaseCommand):
-    help = "Import the register CSV files (firms, owners, grid connections, facilities, licences, declarations) found in DIR."
+    help = (
+        "Import the register CSV files (firms, owners, grid connections, facilities, licences, declarations)"
+        " found in DIR."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("directory", type=Path)

@@ -12,14 +12,23 @@ from registry.services.demo import DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Fill an empty registry with deterministic demo data: licensed firms, a grid feed with hidden farms, the 2022 campaign."
+    help = (
+        "Fill an empty registry with deterministic demo data: licensed firms, a grid feed with hidden farms,"
+        " the 2022 campaign."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--if-empty", action="store_true", help="Do nothing (and succeed) if the registry has data.")
-        parser.add_argument("--today", type=dt.date.fromisoformat, help="Place the grid feed before this date (default: today, UTC).")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing (and succeed) if the registry has data."
+        )
+        parser.add_argument(
+            "--today", type=dt.date.fromisoformat, help="Place the grid feed before this date (default: today, UTC)."
+        )
         parser.add_argument("--connections", type=int, default=2000)
         parser.add_argument("--days", type=int, default=30, help="Days of hourly readings for ordinary connections.")
-        parser.add_argument("--months", type=int, default=12, help="Months of readings and declarations for licensed sites.")
+        parser.add_argument(
+            "--months", type=int, default=12, help="Months of readings and declarations for licensed sites."
+        )
 
     def handle(self, *args, if_empty, today, connections, days, months, **options):
         if settings.PRODUCTION:
@@ -51,7 +60,8 @@ class Command(BaseCommand):
             }
         )
         self.stdout.write(
-            _("Demo logins (password “%(password)s”): regulator, inspector, auditor, firm.") % {"password": DEMO_PASSWORD}
+            _("Demo logins (password “%(password)s”): regulator, inspector, auditor, firm.")
+            % {"password": DEMO_PASSWORD}
         )
         self.stdout.write(
             _("Staff log in with a second step: `manage.py demo_totp` prints the demo authenticator's current code.")
