@@ -48,6 +48,16 @@ messages: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://unused/unused} $(PY) manage.py makemessages -l ru -l kk
 	DATABASE_URL=$${DATABASE_URL:-postgres://unused/unused} $(PY) manage.py compilemessages -l ru -l kk --ignore='.*'
 
+## Lint and format check (ruff, configured in pyproject.toml); `make format` rewrites the files
+.PHONY: lint format
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
 ## Run the whole test suite
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

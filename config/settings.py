@@ -14,23 +14,13 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.env import env_bool, env_choice, env_int, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
 # DEPLOYMENT=production (the Docker image and .env.example set it) demands a real secret, turns on
-# every HTTPS protection and JSON logs; anything else is a development or test machine.
-PRODUCTION = os.environ.get("DEPLOYMENT", "development") == "production"
+# every HTTPS protection and JSON logs; development (the default) is a development or test machine.
+PRODUCTION = env_choice("DEPLOYMENT", "development", ("production", "development")) == "production"
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("change-me", "django-insecure"))):
@@ -49,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # HTTPS: on by default in production. The probes answer plain HTTP for the orchestrator.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 # Allows (does not itself make) a submission to the browsers' HSTS preload list.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
@@ -184,19 +174,19 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login lockout: 5 failures for the same username from the same IP lock that pair for 30 minutes.
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
-AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 30)))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "registry.staff.views.locked_out"
 # How many proxies of ours in front of gunicorn append to X-Forwarded-For (0: the socket's address is the client).
-CLIENT_IP_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", 0))
+CLIENT_IP_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "registry.staff.client_ip.client_ip"
 
 # Staff sessions end after 30 idle minutes and at most 10 hours after login; a second factor
 # (TOTP) is required before any staff page. Firm users keep Django's default session.
-STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("STAFF_SESSION_IDLE_SECONDS", 30 * 60))
-STAFF_SESSION_MAX_SECONDS = int(os.environ.get("STAFF_SESSION_MAX_SECONDS", 10 * 3600))
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 10 * 3600)
 OTP_TOTP_ISSUER = "minereg"
 # The admin's TOTP device pages never show a key or its QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
@@ -224,7 +214,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 # Licence documents live outside the web root; only a permission-checked view serves them.
 DOCUMENTS_ROOT = Path(os.environ.get("DOCUMENTS_ROOT", DATA_DIR / "documents"))
-DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Production serves hashed, compressed files collected at start (whitenoise, far-future caching).
@@ -274,7 +264,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 # Largest readings upload the API accepts in one request (CSV or JSON body).
-READINGS_API_MAX_BYTES = int(os.environ.get("READINGS_API_MAX_BYTES", 200 * 1024 * 1024))
+READINGS_API_MAX_BYTES = env_int("READINGS_API_MAX_BYTES", 200 * 1024 * 1024)
 
 # Celery: Redis when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -314,7 +304,7 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -322,7 +312,7 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "minereg@localhost")
 
 # One JSON object per line in production (LOG_FORMAT=json), for the log collector; plain text otherwise.
-LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
+LOG_FORMAT = env_choice("LOG_FORMAT", "json" if PRODUCTION else "text", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -342,9 +332,9 @@ LOGGING = {
 
 CELERY_BEAT_SCHEDULE = {
     "detection-daily": {"task": "registry.tasks.run_scheduled_detection", "schedule": crontab(hour=2, minute=0)},
-    # Licence days are UTC days, as legal status reads them: run 5 minutes into the UTC day, 05:05 in Almaty
-    # (UTC+5, no daylight saving). At 00:05 Almaty the UTC date is still yesterday's: a day late.
-    "licences-expire-daily": {"task": "registry.tasks.expire_licences", "schedule": crontab(hour=5, minute=5)},
+    # Licence days are registry-zone days (registry/clock.py), and beat's crontab runs in that zone
+    # (CELERY_TIMEZONE): 5 minutes into the day the last valid day has ended.
+    "licences-expire-daily": {"task": "registry.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
     "reminders-daily": {"task": "registry.tasks.send_reminders", "schedule": crontab(hour=9, minute=0)},
     # Tasks saved while the broker was unreachable go out as soon as it is back; a flush nobody ran expires.
     "outbox-flush": {"task": "registry.tasks.flush_outbox", "schedule": 30.0, "options": {"expires": 25}},

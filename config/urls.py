@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from registry import health
+from registry.admin import exports
 from registry.admin.dashboard import dashboard_view
 
 urlpatterns = [
@@ -18,5 +19,5 @@ urlpatterns = [
     path("api/v1/", include("registry.api.urls")),
     path("api/", include("registry.api.schema_urls")),
     path("register/", include("registry.public.urls")),
-    path("exports/", include("registry.exports.urls")),
+    path("exports/", include((exports.urlpatterns, "exports"))),
 ]

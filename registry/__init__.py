@@ -1,0 +1,1 @@
+"""minereg: the digital-mining compliance registry (the Django app `registry`)."""

@@ -1,3 +1,5 @@
+"""The Django app `registry`."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -18,3 +18,16 @@ class ImportRejected(RegistryError):
 
 class InvalidTransition(RegistryError):
     """A status change not allowed from the current status."""
+
+
+class InvalidInput(RegistryError):
+    """Values refused field by field; a form shows each message beside its field.
+
+    `problems` maps a field's name to what is wrong with it, as the service's
+    `*_problems()` function says, so a form that checks first and a service that
+    refuses later use the same words.
+    """
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = dict(problems)
+        super().__init__(" ".join(str(message) for message in self.problems.values()))

@@ -1,4 +1,4 @@
-"""The staff roles of CONTRACT §2: which permissions each group holds.
+"""The staff roles (docs/rules.md, "Who sees what"): which permissions each group holds.
 
 Applied by a data migration, and again by anything that must be sure the
 groups exist (seed_demo after a flush).

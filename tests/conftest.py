@@ -1,88 +1,86 @@
-"""The shared cast: a regulator, an inspector, an auditor, firm A (licensed) and firm B (not)."""
+"""The shared cast: a regulator, an inspector, an auditor, firm A (licensed) and firm B (not), their users.
+
+Test data comes from tests/factories.py; these fixtures only name the cast built from it.
+"""
 
 import datetime as dt
 import os
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
 from django.utils import translation
 
-from registry.models import Facility, Firm, FirmMembership, GridConnection, Licence
-from registry.roles import roles_sync
+from tests.factories import (
+    BIN_A,
+    BIN_B,
+    FacilityFactory,
+    FirmFactory,
+    FirmUserFactory,
+    GridConnectionFactory,
+    GridOperatorFactory,
+    LicenceFactory,
+    StaffFactory,
+)
 
-# Valid BINs (correct check digits) for the cast.
-BIN_A = "291417776310"
-BIN_B = "706690743916"
-BIN_C = "500080636080"
-
-
-def _staff(username: str, group: str) -> User:
-    # Groups come from a data migration; a transactional test's flush removes them, so make sure.
-    roles_sync(Group, Permission)
-    user = User.objects.create_user(username, f"{username}@regulator.test", "pass", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+# The browser fixture, for every package that drives Chromium.
+pytest_plugins = ["tests.browser.chromium"]
 
 
 @pytest.fixture
 def regulator(db):
-    return _staff("rita", "regulators")
+    return StaffFactory(username="rita", group="regulators")
 
 
 @pytest.fixture
 def inspector(db):
-    return _staff("ivan", "inspectors")
+    return StaffFactory(username="ivan", group="inspectors")
 
 
 @pytest.fixture
 def auditor(db):
-    return _staff("aida", "auditors")
+    return StaffFactory(username="aida", group="auditors")
 
 
 @pytest.fixture
 def firm_a(db):
     """A licensed firm: one facility on one meter, an active licence over 2024–2026."""
-    firm = Firm.objects.create(bin=BIN_A, name="Alpha Mining LLP", region="pavlodar")
-    connection = GridConnection.objects.create(
-        meter_id="PV-0001", operator="Pavlodar REC", region="pavlodar", tariff="industrial"
-    )
-    facility = Facility.objects.create(
-        ref="FAC-A1", firm=firm, name="Alpha site 1", region="pavlodar", capacity_mw=Decimal("10")
-    )
-    facility.connections.add(connection)
-    licence = Licence.objects.create(
+    firm = FirmFactory(bin=BIN_A, name="Alpha Mining LLP", region="pavlodar")
+    meter = GridConnectionFactory(meter_id="PV-0001", operator="Pavlodar REC", region="pavlodar", tariff="industrial")
+    site = FacilityFactory(ref="FAC-A1", firm=firm, name="Alpha site 1", capacity_mw=Decimal("10"), connections=[meter])
+    LicenceFactory(
         number="KZ-DM-2024-000001",
         firm=firm,
         capacity_mw=Decimal("10"),
+        status="active",
         valid_from=dt.date(2024, 1, 1),
         valid_until=dt.date(2026, 12, 31),
-        status="active",
+        facilities=[site],
     )
-    licence.facilities.add(facility)
     return firm
 
 
 @pytest.fixture
 def firm_b(db):
     """A registered firm with a facility and no licence."""
-    firm = Firm.objects.create(bin=BIN_B, name="Beta Hash TOO", region="karaganda")
-    Facility.objects.create(ref="FAC-B1", firm=firm, name="Beta site", region="karaganda", capacity_mw=Decimal("4"))
+    firm = FirmFactory(bin=BIN_B, name="Beta Hash TOO", region="karaganda")
+    FacilityFactory(ref="FAC-B1", firm=firm, name="Beta site", capacity_mw=Decimal("4"))
     return firm
 
 
 @pytest.fixture
 def alice(firm_a):
-    user = User.objects.create_user("alice", "alice@alpha.test", "pass")
-    FirmMembership.objects.create(user=user, firm=firm_a)
-    return user
+    return FirmUserFactory(username="alice", email="alice@alpha.test", firm=firm_a)
 
 
 @pytest.fixture
 def bob(firm_b):
-    user = User.objects.create_user("bob", "bob@beta.test", "pass")
-    FirmMembership.objects.create(user=user, firm=firm_b)
-    return user
+    return FirmUserFactory(username="bob", email="bob@beta.test", firm=firm_b)
+
+
+@pytest.fixture
+def grid_operator(db):
+    """Pavlodar REC's system account, which pushes the readings of its meters."""
+    return GridOperatorFactory(username="pavlodar-feed", operator="Pavlodar REC")
 
 
 @pytest.fixture(autouse=True)
@@ -92,6 +90,12 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """MD5 instead of PBKDF2's million rounds: the cast logs in in microseconds (no test is about the hasher)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

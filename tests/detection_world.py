@@ -4,14 +4,14 @@ import datetime as dt
 
 from django.db import connection
 
-from registry.models import GridConnection
+from tests.factories import GridConnectionFactory
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def a_hidden_farm(*, meter_id: str, kwh: int = 500, as_of: dt.datetime = AS_OF) -> dt.datetime:
     """A residential meter, linked to no facility, drawing a flat 0.5 MW every hour of the 30 days before as_of."""
-    grid = GridConnection.objects.create(meter_id=meter_id, operator="Test REC", region="almaty", tariff="residential")
+    grid = GridConnectionFactory(meter_id=meter_id, operator="Test REC", region="almaty", tariff="residential")
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO registry_meterreading (connection_id, period_start, kwh)"

@@ -1,4 +1,4 @@
-"""Grid-feed readings in the CSV format of CONTRACT §5, for the readings import tests.
+"""Grid-feed readings in the CSV format of docs/rules.md, "Bulk formats", for the readings import tests.
 
 Two grid operators: Pavlodar REC runs PV-0101 and PV-0102, Karaganda Zharyk
 runs KR-0201. FEED is a first day of readings; BAD_FILES break one thing each,
@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from registry.models import GridConnection, MeterReading
+from tests.factories import GridConnectionFactory
 
 PAVLODAR_REC = "Pavlodar REC"
 KARAGANDA_ZHARYK = "Karaganda Zharyk"
@@ -40,9 +41,7 @@ FEED_STORED = {
 def make_meters() -> dict[str, GridConnection]:
     """The three grid connections, by meter id."""
     return {
-        meter_id: GridConnection.objects.create(
-            meter_id=meter_id, operator=operator, region="pavlodar", tariff="industrial"
-        )
+        meter_id: GridConnectionFactory(meter_id=meter_id, operator=operator, region="pavlodar", tariff="industrial")
         for meter_id, operator in OPERATORS.items()
     }
 

@@ -1,4 +1,4 @@
-"""A small register in the CSV formats of CONTRACT §5, for the import tests.
+"""A small register in the CSV formats of docs/rules.md, "Bulk formats", for the import tests.
 
 Columns are deliberately out of the documented order, names are Cyrillic and
 Kazakh, and firms.csv starts with a UTF-8 BOM, as Excel writes it.

@@ -14,26 +14,22 @@ from decimal import Decimal
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
-from django.contrib.auth.models import User
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import app
-from registry.models import DetectionRun, Facility, FirmMembership, PowerDeclaration, ReminderLog, TaskOutbox
+from registry.models import DetectionRun, Facility, PowerDeclaration, ReminderLog, TaskOutbox
 from registry.services.outbox import outbox_flush, task_enqueue
 from registry.tasks import flush_outbox_on_worker_ready, send_declaration_receipt
-from tests.portal.conftest import english_client, last_month
+from tests.clients import english_client
+from tests.factories import FirmUserFactory, PowerDeclarationFactory
+from tests.portal.helpers import last_month
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 # A queue of this test session's own, so that another session's worker on the same Redis never takes its tasks.
 QUEUE = f"minereg-outbox-test-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _point_celery_at(broker_url: str):
@@ -296,7 +292,7 @@ def test_the_receipt_is_written_in_the_language_the_declaration_was_filed_in(ali
 
 
 def test_the_receipt_is_sent_once_even_if_its_task_runs_twice(alice, fac_a1, mailoutbox):
-    declaration = PowerDeclaration.objects.create(
+    declaration = PowerDeclarationFactory(
         facility=fac_a1, month=last_month(), consumed_mwh=Decimal("900"), filed_by=alice
     )
 
@@ -308,11 +304,9 @@ def test_the_receipt_is_sent_once_even_if_its_task_runs_twice(alice, fac_a1, mai
 
 
 def test_the_receipt_goes_to_active_users_with_an_email_once_each(alice, fac_a1, mailoutbox):
-    gone = User.objects.create_user("gone", "gone@alpha.test", is_active=False)
-    FirmMembership.objects.create(user=gone, firm=fac_a1.firm)
-    same = User.objects.create_user("office", "OFFICE@alpha.test")
-    FirmMembership.objects.create(user=same, firm=fac_a1.firm)
-    declaration = PowerDeclaration.objects.create(facility=fac_a1, month=last_month(), consumed_mwh=Decimal("900"))
+    FirmUserFactory(username="gone", email="gone@alpha.test", is_active=False, firm=fac_a1.firm)
+    FirmUserFactory(username="office", email="OFFICE@alpha.test", firm=fac_a1.firm)
+    declaration = PowerDeclarationFactory(facility=fac_a1, month=last_month(), consumed_mwh=Decimal("900"))
 
     send_declaration_receipt.apply(args=[declaration.pk]).get()
 

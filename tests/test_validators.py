@@ -1,4 +1,4 @@
-"""The BIN/IIN check digit (CONTRACT §3)."""
+"""The BIN/IIN check digit (docs/rules.md, "Identifiers")."""
 
 import itertools
 

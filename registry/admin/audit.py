@@ -1,3 +1,5 @@
+"""The export log in the admin: read-only, who exported what and whether it completed."""
+
 from django.contrib import admin
 
 from registry.models import ExportLog

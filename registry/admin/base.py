@@ -1,18 +1,29 @@
+"""What every registry admin shares: role-aware base classes, legal-status column and filter, decision actions.
+
+A decision action (`decision_action`) is a plain function `(request, obj, data)` that calls one service;
+the base class handles the optional form, the per-row errors and the messages.
+"""
+
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
+from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.errors import RegistryError
+from registry.exports import ExportFilters
 from registry.selectors import legal_status
 from registry.selectors.audit import object_history
+from registry.services.exports import export_prepare, export_start
 
 
 class EstimatedCountPaginator(Paginator):
@@ -132,20 +143,32 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=True)
 
 
-def decision_action(
-    *,
-    name: str,
-    description,
-    decide: Callable,
-    form_class: type[forms.Form] | None = None,
-    permission: str = "change",
-):
-    """An admin action that calls a service for each selected object, asking for a form first if it needs one.
+# One decision on one object: (request, obj, data), data being the form's cleaned_data ({} without a form).
+Decide = Callable[[Any, Any, dict[str, Any]], object]
 
-    `decide(request, obj, **cleaned_data)` makes one decision and may raise
+
+def decision_action(*, description, form_class: type[forms.Form] | None = None, permission: str = "change"):
+    """Turn `decide(request, obj, data)` into an admin action that makes that decision for each selected object.
+
+    With a form_class the action first asks for the form and passes its
+    cleaned_data as `data`. `decide` calls one service and may raise
     RegistryError, which is reported per object; nothing else is changed.
+    The action is named after the decorated function:
+
+        @decision_action(description=_("Dismiss"), form_class=DecisionForm)
+        def dismiss(request, flag, data):
+            flags.flag_dismiss(flag=flag, reason=data["reason"])
     """
 
+    def decorator(decide: Decide):
+        return _decision_action(
+            decide=decide, name=decide.__name__, description=description, form_class=form_class, permission=permission
+        )
+
+    return decorator
+
+
+def _decision_action(*, decide: Decide, name: str, description, form_class, permission: str):
     def action(modeladmin, request, queryset):
         form = None
         if form_class is not None:
@@ -167,7 +190,7 @@ def decision_action(
         done, refused = [], []
         for obj in queryset:
             try:
-                decide(request, obj, **(form.cleaned_data if form else {}))
+                decide(request, obj, form.cleaned_data if form else {})
                 done.append(str(obj))
             except RegistryError as error:
                 refused.append(f"{obj}: {error}")
@@ -188,12 +211,6 @@ def decision_action(
 @admin.action(description=gettext_lazy("Export selected as CSV"))
 def export_csv(modeladmin, request, queryset):
     """Stream the chosen rows (or every row of the filtered list) through the dataset's CSV writer."""
-    from django.http import StreamingHttpResponse
-    from django.utils import timezone
-
-    from registry.exports import ExportFilters
-    from registry.services.exports import export_prepare, export_start
-
     filters = ExportFilters(ids=tuple(queryset.values_list("pk", flat=True)))
     dataset = export_prepare(dataset_name=modeladmin.export_dataset, filters=filters)
     response = StreamingHttpResponse(

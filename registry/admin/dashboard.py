@@ -6,11 +6,11 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
 from registry.models import EnforcementAction, Flag, Region
 from registry.selectors import dashboard as figures
 from registry.selectors.legal_status import LegalStatus
@@ -35,7 +35,7 @@ def _figures(as_of: dt.datetime) -> tuple:
     key = f"minereg:dashboard:{as_of.isoformat()}"
     cached = cache.get(key)
     if cached is None:
-        today = as_of.date()
+        today = clock.date_of(as_of)
         cached = (
             figures.facility_status_by_region(today=today),
             figures.connection_status_by_region(today=today),
@@ -52,7 +52,7 @@ def dashboard(request):
     """Show the registry's figures as of the current hour."""
     if not request.user.has_perms(REQUIRED_PERMISSIONS):
         raise PermissionDenied
-    as_of = timezone.now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    as_of = clock.hour_floor(clock.now())
     facilities, connections, enforcement, capacity, released, weeks = _figures(as_of)
     context = {
         **admin.site.each_context(request),

@@ -1,3 +1,5 @@
+"""Power declarations in the admin: read the filings, return one to the firm with a question."""
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -29,14 +31,10 @@ class PowerDeclarationAdmin(RegistryAdmin):
     list_filter = ["review", "is_current", "power_source", "facility__region"]
     actions = ["return_with_question"]
 
-    return_with_question = decision_action(
-        name="return_with_question",
-        description=_("Return to the firm with a question"),
-        form_class=QuestionForm,
-        decide=lambda request, declaration, question: declarations.declaration_return(
-            declaration=declaration, question=question
-        ),
-    )
+    @decision_action(description=_("Return to the firm with a question"), form_class=QuestionForm)
+    def return_with_question(request, declaration, data):
+        declarations.declaration_return(declaration=declaration, question=data["question"])
+
     search_fields = ["=facility__ref", "=facility__firm__bin", "facility__firm__name"]
     autocomplete_fields = ["facility"]
     raw_id_fields = ["supersedes", "filed_by"]

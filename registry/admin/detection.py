@@ -1,3 +1,5 @@
+"""Detection in the admin: the thresholds a regulator sets, and the record of every run (start one here too)."""
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpResponseRedirect

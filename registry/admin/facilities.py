@@ -1,3 +1,5 @@
+"""Facilities in the admin: their meters (and meters still to verify), licences covering them, legal status."""
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _

@@ -1,3 +1,5 @@
+"""Firms, their owners and directors, and their portal users in the admin: verify a firm, invite a user."""
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -41,19 +43,13 @@ class FirmAdmin(LegalStatusMixin, RegistryAdmin):
     readonly_fields = ["legal_status", "record", "created_at", "updated_at"]
     actions = ["verify", "invite_user"]
 
-    verify = decision_action(
-        name="verify",
-        description=_("Verify (the firm may file in the portal)"),
-        decide=lambda request, firm: firm_services.firm_verify(firm=firm),
-    )
-    invite_user = decision_action(
-        name="invite_user",
-        description=_("Invite a portal user"),
-        form_class=InviteForm,
-        decide=lambda request, firm, email: firm_services.firm_user_invite(
-            firm=firm, email=email, base_url=request.build_absolute_uri("/")
-        ),
-    )
+    @decision_action(description=_("Verify (the firm may file in the portal)"))
+    def verify(request, firm, data):
+        firm_services.firm_verify(firm=firm)
+
+    @decision_action(description=_("Invite a portal user"), form_class=InviteForm)
+    def invite_user(request, firm, data):
+        firm_services.firm_user_invite(firm=firm, email=data["email"], base_url=request.build_absolute_uri("/"))
 
     @admin.display(description=_("record"))
     def record(self, obj):

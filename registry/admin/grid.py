@@ -1,3 +1,5 @@
+"""The grid in the admin: connections with their legal status, grid-operator accounts, reading imports, corrections."""
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 

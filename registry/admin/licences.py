@@ -1,11 +1,13 @@
+"""Licences in the admin: every status change is an action that calls the lifecycle service."""
+
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from registry import clock
 from registry.models import Licence, LicenceCoverage, LicenceDocument
 from registry.services import licences
 
@@ -22,7 +24,7 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["valid_from"].initial = timezone.localdate()
+        self.fields["valid_from"].initial = clock.today()
 
 
 def _suspension_terms():
@@ -92,48 +94,33 @@ class LicenceAdmin(RegistryAdmin):
     date_hierarchy = "valid_until"
     actions = ["start_review", "grant", "reject", "suspend", "reinstate", "revoke", "surrender"]
 
-    start_review = decision_action(
-        name="start_review",
-        description=_("Start review"),
-        decide=lambda request, licence: licences.licence_start_review(licence=licence),
-    )
-    grant = decision_action(
-        name="grant",
-        description=_("Grant"),
-        form_class=GrantForm,
-        decide=lambda request, licence, valid_from: licences.licence_grant(licence=licence, valid_from=valid_from),
-    )
-    reject = decision_action(
-        name="reject",
-        description=_("Reject"),
-        form_class=DecisionForm,
-        decide=lambda request, licence, reason: licences.licence_reject(licence=licence, reason=reason),
-    )
-    suspend = decision_action(
-        name="suspend",
-        description=_("Suspend"),
-        form_class=SuspendForm,
-        decide=lambda request, licence, months, reason: licences.licence_suspend(
-            licence=licence, months=months, reason=reason
-        ),
-    )
-    reinstate = decision_action(
-        name="reinstate",
-        description=_("Reinstate"),
-        decide=lambda request, licence: licences.licence_reinstate(licence=licence),
-    )
-    revoke = decision_action(
-        name="revoke",
-        description=_("Revoke"),
-        form_class=DecisionForm,
-        decide=lambda request, licence, reason: licences.licence_revoke(licence=licence, reason=reason),
-    )
-    surrender = decision_action(
-        name="surrender",
-        description=_("Surrender"),
-        form_class=SurrenderForm,
-        decide=lambda request, licence, reason: licences.licence_surrender(licence=licence, reason=reason),
-    )
+    @decision_action(description=_("Start review"))
+    def start_review(request, licence, data):
+        licences.licence_start_review(licence=licence)
+
+    @decision_action(description=_("Grant"), form_class=GrantForm)
+    def grant(request, licence, data):
+        licences.licence_grant(licence=licence, valid_from=data["valid_from"])
+
+    @decision_action(description=_("Reject"), form_class=DecisionForm)
+    def reject(request, licence, data):
+        licences.licence_reject(licence=licence, reason=data["reason"])
+
+    @decision_action(description=_("Suspend"), form_class=SuspendForm)
+    def suspend(request, licence, data):
+        licences.licence_suspend(licence=licence, months=data["months"], reason=data["reason"])
+
+    @decision_action(description=_("Reinstate"))
+    def reinstate(request, licence, data):
+        licences.licence_reinstate(licence=licence)
+
+    @decision_action(description=_("Revoke"), form_class=DecisionForm)
+    def revoke(request, licence, data):
+        licences.licence_revoke(licence=licence, reason=data["reason"])
+
+    @decision_action(description=_("Surrender"), form_class=SurrenderForm)
+    def surrender(request, licence, data):
+        licences.licence_surrender(licence=licence, reason=data["reason"])
 
 
 @admin.register(LicenceCoverage)

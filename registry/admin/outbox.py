@@ -1,3 +1,5 @@
+"""The task outbox in the admin: which tasks are still waiting for the broker, and which went out."""
+
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.timesince import timesince

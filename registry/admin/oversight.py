@@ -1,11 +1,15 @@
+"""The regulator's review queue: flags with their evidence and chart, the decisions on them, inspections and
+enforcement actions.
+"""
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, When
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
 from registry.errors import RegistryError
 from registry.models import EnforcementAction, Facility, Flag, GridConnection, Inspection
 from registry.selectors.loads import subject_hourly_load
@@ -173,34 +177,23 @@ class FlagAdmin(RegistryAdmin):
     def record(self, flag):
         return record_links(flag=flag)
 
-    assign = decision_action(
-        name="assign",
-        description=_("Assign to an inspector"),
-        form_class=AssignForm,
-        decide=lambda request, flag, inspector: flags.flag_assign(flag=flag, inspector=inspector),
-    )
-    schedule_inspection = decision_action(
-        name="schedule_inspection",
-        description=_("Schedule an inspection"),
-        form_class=ScheduleForm,
-        decide=lambda request, flag, date, inspectors: flags.flag_schedule_inspection(
-            flag=flag, date=date, inspectors=inspectors
-        ),
-    )
-    confirm = decision_action(
-        name="confirm",
-        description=_("Confirm as illegal operation"),
-        form_class=ConfirmForm,
-        decide=lambda request, flag, reason, operator_bin, operator_name: flags.flag_confirm(
-            flag=flag, reason=reason, operator_bin=operator_bin, operator_name=operator_name
-        ),
-    )
-    dismiss = decision_action(
-        name="dismiss",
-        description=_("Dismiss"),
-        form_class=DecisionForm,
-        decide=lambda request, flag, reason: flags.flag_dismiss(flag=flag, reason=reason),
-    )
+    @decision_action(description=_("Assign to an inspector"), form_class=AssignForm)
+    def assign(request, flag, data):
+        flags.flag_assign(flag=flag, inspector=data["inspector"])
+
+    @decision_action(description=_("Schedule an inspection"), form_class=ScheduleForm)
+    def schedule_inspection(request, flag, data):
+        flags.flag_schedule_inspection(flag=flag, date=data["date"], inspectors=data["inspectors"])
+
+    @decision_action(description=_("Confirm as illegal operation"), form_class=ConfirmForm)
+    def confirm(request, flag, data):
+        flags.flag_confirm(
+            flag=flag, reason=data["reason"], operator_bin=data["operator_bin"], operator_name=data["operator_name"]
+        )
+
+    @decision_action(description=_("Dismiss"), form_class=DecisionForm)
+    def dismiss(request, flag, data):
+        flags.flag_dismiss(flag=flag, reason=data["reason"])
 
 
 class InspectionForm(forms.ModelForm):
@@ -260,7 +253,7 @@ class InspectionAdmin(RegistryAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        initial.setdefault("date", timezone.localdate())
+        initial.setdefault("date", clock.today())
         return initial
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -290,7 +283,7 @@ class EnforcementActionAdmin(RegistryAdmin):
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        initial.setdefault("date", timezone.localdate())
+        initial.setdefault("date", clock.today())
         site = initial.get("facility") or initial.get("connection")
         if site and "region" not in initial:
             model = Facility if initial.get("facility") else GridConnection

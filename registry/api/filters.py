@@ -20,7 +20,17 @@ from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from registry.models import EnforcementAction, Facility, Firm, Flag, Inspection, Licence, PowerDeclaration, Region
+from registry.models import (
+    EnforcementAction,
+    Facility,
+    Firm,
+    Flag,
+    Inspection,
+    Licence,
+    PowerDeclaration,
+    Region,
+    licence_in_force,
+)
 from registry.selectors.legal_status import LegalStatus, facility_conditions, firm_conditions, with_status
 
 from .scoping import Scope, reader_scope
@@ -348,7 +358,7 @@ class LicenceFilter(df.FilterSet):
         )
 
     def filter_in_force_on(self, queryset, name, value):
-        return queryset.filter(status=Licence.Status.ACTIVE, valid_from__lte=value, valid_until__gte=value)
+        return queryset.filter(licence_in_force(value))
 
 
 class DeclarationFilter(df.FilterSet):

@@ -33,7 +33,7 @@ _ROWS = inline_serializer(
 )
 _CSV_BODY = {
     "type": "string",
-    "description": "The readings CSV of CONTRACT §5: a header row with meter_id, period_start and kwh, any order.",
+    "description": "The readings CSV: a header row with meter_id, period_start and kwh, in any order.",
     "example": "meter_id,period_start,kwh\nPV-0001,2026-11-01T00:00:00Z,120.5\n",
 }
 

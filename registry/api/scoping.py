@@ -1,4 +1,4 @@
-"""Which registry rows an API caller may read (CONTRACT §2).
+"""Which registry rows an API caller may read (docs/rules.md, "Who sees what").
 
 Every read endpoint starts from `readable()`: staff read a model when their
 group grants its view permission; a firm user reads their own firm's rows of

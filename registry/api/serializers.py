@@ -7,11 +7,11 @@ strings with their unit in the field name.
 import datetime as dt
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from registry import clock
 from registry.models import EnforcementAction, Facility, Firm, Flag, Inspection, Licence, PowerDeclaration, Region
 from registry.selectors.legal_status import LegalStatus
 
@@ -39,7 +39,7 @@ class LegalStatusField(serializers.ChoiceField):
             read_only=True,
             allow_null=True,
             allow_blank=True,
-            help_text=gettext_lazy('CONTRACT §3 legal status; "" when none applies. Null for firm users (staff only).'),
+            help_text=gettext_lazy('Legal status; "" when none applies. Null for firm users (staff only).'),
             **kwargs,
         )
 
@@ -128,7 +128,7 @@ class LicenceSerializer(RegistrySerializer):
         help_text=gettext_lazy("The facilities it covers."),
     )
     in_force = serializers.SerializerMethodField(
-        help_text=gettext_lazy("In force today (UTC): active and within its dates.")
+        help_text=gettext_lazy("In force today (registry time zone): active and within its dates.")
     )
 
     class Meta:
@@ -153,7 +153,7 @@ class LicenceSerializer(RegistrySerializer):
         read_only_fields = fields
 
     def get_in_force(self, licence: Licence) -> bool:
-        return licence.is_in_force(timezone.now().astimezone(dt.UTC).date())
+        return licence.is_in_force(clock.today())
 
 
 @extend_schema_serializer(component_name="DeclarationRecord")

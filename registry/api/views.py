@@ -2,7 +2,7 @@
 
 Staff read every row their group may view; a firm user reads their own
 firm, facilities, licences and declarations, and gets 403 on flags,
-inspections and enforcement actions (CONTRACT §2 lists what a firm may see;
+inspections and enforcement actions (docs/rules.md, "Who sees what", lists what a firm may see;
 flags and inspection records would tell the subject of an investigation that
 it is under one). Another firm's row answers 404, as if it did not exist.
 """

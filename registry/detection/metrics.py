@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from registry.models import Facility, Licence
+from registry import clock
+from registry.models import Facility, Licence, licence_in_force_sql
+from registry.selectors.declarations import declarations_missing
 
 from .rules import (
     ConnectionLoad,
@@ -32,8 +34,8 @@ from .rules import (
 
 SANCTIONS = ("operation_cancelled", "equipment_confiscated", "criminal_case")
 
-# A licence covering a facility is in force on %(day)s: CONTRACT §3.
-IN_FORCE = "l.status = 'active' AND l.valid_from <= %(day)s AND l.valid_until >= %(day)s"
+# A licence `l` in force on the window's day (docs/rules.md, "A licence in force").
+IN_FORCE = licence_in_force_sql("l")
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ class Window:
 
     @property
     def day(self) -> dt.date:
-        """as_of's date (UTC), the day licences are judged on."""
-        return self.end.astimezone(dt.UTC).date()
+        """as_of's date in the registry's zone, the day licences are judged on."""
+        return clock.date_of(self.end)
 
     def params(self, **extra) -> dict:
         return {"start": self.start, "end": self.end, "day": self.day, **extra}
@@ -183,29 +185,27 @@ def licence_loads(window: Window) -> list[LicenceLoad]:
 def months_ending_in(window: Window) -> list[dt.date]:
     """Months M whose end (the first instant of M+1, UTC) lies in (window start, as_of]."""
     months = []
-    month = dt.date(window.start.year, window.start.month, 1)
+    month = clock.month_of(window.start.astimezone(dt.UTC).date())
     while True:
-        following = _next_month(month)
-        end = dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC)
+        _, end = clock.month_bounds_utc(month)
         if end > window.end:
             return months
         if end > window.start:
             months.append(month)
-        month = following
+        month = clock.next_month(month)
 
 
 def months_due_in(window: Window) -> list[tuple[dt.date, dt.datetime]]:
-    """Months M whose deadline (the start of the 16th day of M+1, UTC) lies in (window start, as_of]."""
+    """Months M whose declaration deadline (clock.declaration_deadline) lies in (window start, as_of]."""
     months = []
-    month = _previous_month(dt.date(window.start.year, window.start.month, 1))
+    month = clock.previous_month(clock.month_of(window.start.astimezone(dt.UTC).date()))
     while True:
-        following = _next_month(month)
-        deadline = dt.datetime(following.year, following.month, 16, tzinfo=dt.UTC)
+        deadline = clock.declaration_deadline(month)
         if deadline > window.end:
             return months
         if deadline > window.start:
             months.append((month, deadline))
-        month = following
+        month = clock.next_month(month)
 
 
 def declared_months(window: Window) -> list[DeclaredMonth]:
@@ -241,41 +241,28 @@ def declared_months(window: Window) -> list[DeclaredMonth]:
         """,  # nosec B608
         window.params(
             months=months,
-            first=dt.datetime(months[0].year, months[0].month, 1, tzinfo=dt.UTC),
-            last=dt.datetime(_next_month(months[-1]).year, _next_month(months[-1]).month, 1, tzinfo=dt.UTC),
+            first=clock.month_bounds_utc(months[0])[0],
+            last=clock.month_bounds_utc(months[-1])[1],
         ),
     )
     return [DeclaredMonth(*row) for row in rows]
 
 
 def undeclared_months(window: Window) -> list[UndeclaredMonth]:
-    """Months past their deadline with no declaration.
-
-    For facilities under a licence in force since before the month.
-    """
+    """Months past their declaration deadline that a facility owes and has not declared (one shared selector)."""
     due = months_due_in(window)
     if not due:
         return []
     deadlines = dict(due)
-    rows = _fetch(  # bandit B608: only SQL fragments of this module are formatted in; values are bound
-        f"""
-        SELECT f.id, f.ref, f.firm_id, m.month
-          FROM registry_facility f
-         CROSS JOIN unnest(%(months)s::date[]) AS m(month)
-         WHERE EXISTS (SELECT 1 FROM registry_licencecoverage lc
-                         JOIN registry_licence l ON l.id = lc.licence_id
-                        WHERE lc.facility_id = f.id AND {IN_FORCE} AND l.valid_from <= m.month)
-           AND NOT EXISTS (SELECT 1 FROM registry_powerdeclaration d
-                            WHERE d.facility_id = f.id AND d.month = m.month)
-        """,  # nosec B608
-        window.params(months=list(deadlines)),
-    )
-    return [UndeclaredMonth(pk, ref, firm_id, month, deadlines[month]) for pk, ref, firm_id, month in rows]
+    return [
+        UndeclaredMonth(facility.pk, facility.ref, facility.firm_id, month, deadlines[month])
+        for facility, month in declarations_missing(months=list(deadlines), on=window.day)
+    ]
 
 
 def related_firms(window: Window, *, years: int) -> list[RelatedFirm]:
     """Firms with a licence in force or pending that share a beneficial owner with a sanctioned firm."""
-    since = _years_before(window.day, years)
+    since = clock.add_years(window.day, -years)
     rows = _fetch(  # bandit B608: only SQL fragments of this module are formatted in; values are bound
         f"""
         SELECT f.id, f.bin, p.person_id, p.full_name, other.bin, other.name, ea.action, ea.date
@@ -298,18 +285,3 @@ def related_firms(window: Window, *, years: int) -> list[RelatedFirm]:
     for firm_id, firm_bin, person_id, full_name, other_bin, other_name, action, date in rows:
         links[(firm_id, firm_bin)].append(OwnerLink(person_id, full_name, other_bin, other_name, action, date))
     return [RelatedFirm(firm_id, firm_bin, tuple(items)) for (firm_id, firm_bin), items in links.items()]
-
-
-def _next_month(month: dt.date) -> dt.date:
-    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def _previous_month(month: dt.date) -> dt.date:
-    return dt.date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)

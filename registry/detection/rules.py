@@ -1,7 +1,7 @@
-"""The detection rules of CONTRACT §4 as pure functions: metrics and thresholds in, a finding or None out.
+"""The rules of docs/rules.md, "Detection", as pure functions: metrics and thresholds in, a finding or None out.
 
 Arithmetic is exact (fractions of the database's decimals), so a value on a
-threshold compares exactly as the contract writes it: `≥` inclusive, `>` and
+threshold compares exactly as docs/rules.md, "Detection", writes it: `≥` inclusive, `>` and
 `<` strict.
 """
 

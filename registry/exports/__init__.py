@@ -1,4 +1,4 @@
-"""Exportable datasets, by name (CONTRACT §6–7)."""
+"""Exportable datasets, by name (docs/rules.md, "Exports")."""
 
 from .audit import AuditExport
 from .base import Dataset, ExportError, ExportFilters, csv_stream

@@ -1,4 +1,4 @@
-"""The one streaming CSV writer every export goes through (CONTRACT §7).
+"""The one streaming CSV writer every export goes through (docs/rules.md, "Exports").
 
 UTF-8 with a BOM so spreadsheets read Cyrillic, one header row, ISO dates,
 and text cells that a spreadsheet would run as a formula neutralised with a

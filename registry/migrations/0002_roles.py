@@ -1,4 +1,4 @@
-"""The staff roles of CONTRACT §2 as groups with their permissions."""
+"""The staff roles (docs/rules.md, "Who sees what") as groups with their permissions."""
 
 from django.db import migrations
 

@@ -1,3 +1,10 @@
+"""The registry's data: one module per part of the domain (docs/rules.md names the rules these rows obey).
+
+firms (firms, persons, owners, portal members), grid (connections, hourly readings, their imports and
+corrections), facilities, licences (with coverage and documents), declarations, oversight (flags,
+inspections, enforcement), detection (settings and runs), audit (export log), notifications, outbox.
+"""
+
 from .audit import ExportLog
 from .common import Region
 from .declarations import PowerDeclaration
@@ -5,7 +12,7 @@ from .detection import DetectionRun, DetectionSettings
 from .facilities import Facility, FacilityConnection
 from .firms import Firm, FirmMembership, Ownership, Person
 from .grid import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
-from .licences import Licence, LicenceCoverage, LicenceDocument
+from .licences import Licence, LicenceCoverage, LicenceDocument, licence_in_force, licence_in_force_sql
 from .notifications import ReminderLog
 from .outbox import TaskOutbox
 from .oversight import EnforcementAction, Flag, Inspection
@@ -35,4 +42,6 @@ __all__ = [
     "Region",
     "ReminderLog",
     "TaskOutbox",
+    "licence_in_force",
+    "licence_in_force_sql",
 ]

@@ -1,3 +1,5 @@
+"""The export log: who downloaded which dataset with which filters, and whether it completed."""
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _

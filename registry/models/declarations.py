@@ -1,3 +1,8 @@
+"""Monthly power declarations: one current declaration per facility and month, corrections kept as history.
+
+When a declaration is due is decided in registry/selectors/declarations.py (docs/rules.md, "Declarations due").
+"""
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _

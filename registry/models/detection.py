@@ -16,7 +16,7 @@ def _ratio(verbose_name, default: str, help_text=""):
 
 @audited
 class DetectionSettings(models.Model):
-    """The thresholds of CONTRACT §4 (one row); a change applies from the next run."""
+    """The detection thresholds of docs/rules.md, "Detection" (one row); a change applies from the next run."""
 
     window_days = models.PositiveSmallIntegerField(_("window, days"), default=30)
     unlicensed_min_coverage = _ratio(_("unlicensed mining: minimum coverage"), "0.80")

@@ -1,3 +1,5 @@
+"""Mining facilities that firms register, and the grid connections (meters) that feed them."""
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _

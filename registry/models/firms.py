@@ -1,3 +1,5 @@
+"""Firms (by BIN), the persons who own or direct them, and the portal users who act for them."""
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -1,3 +1,5 @@
+"""The grid: connections as the grid companies know them, their hourly readings (UTC), imports and corrections."""
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -1,3 +1,11 @@
+"""Licences: number, holder, facilities covered, capacity, validity dates and lifecycle status.
+
+The rule "a licence in force" lives here in its three forms (docs/rules.md, "A licence in force"); the lifecycle's
+transitions are services (registry/services/licences.py).
+"""
+
+import datetime as dt
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -96,13 +104,33 @@ class Licence(models.Model):
     def __str__(self):
         return self.number or _("application #%(id)s") % {"id": self.pk}
 
-    def is_in_force(self, on_date) -> bool:
-        """Tell whether the licence is in force on a date (CONTRACT §3)."""
+    def is_in_force(self, on_date: dt.date) -> bool:
+        """Tell whether the licence is in force on a registry-zone date (docs/rules.md, "A licence in force")."""
         return (
             self.status == self.Status.ACTIVE
             and self.valid_from is not None
             and self.valid_from <= on_date <= self.valid_until
         )
+
+
+# "A licence in force on a day" in its three forms: Licence.is_in_force above, a Q for the ORM, and a fragment
+# for raw SQL. They are the one rule (docs/rules.md); tests/models/test_licence_in_force.py checks they agree.
+
+
+def licence_in_force(on_date: dt.date, prefix: str = "") -> models.Q:
+    """A licence in force on `on_date`; `prefix` reaches the licence through a relation ("licence__")."""
+    return models.Q(
+        **{
+            f"{prefix}status": LicenceStatus.ACTIVE,
+            f"{prefix}valid_from__lte": on_date,
+            f"{prefix}valid_until__gte": on_date,
+        }
+    )
+
+
+def licence_in_force_sql(alias: str = "l", day: str = "%(day)s") -> str:
+    """The same rule as an SQL condition on the licence table aliased `alias`, the day bound as `day`."""
+    return f"({alias}.status = 'active' AND {alias}.valid_from <= {day} AND {alias}.valid_until >= {day})"
 
 
 @audited

@@ -1,3 +1,5 @@
+"""The record of emails sent, so each reminder or receipt goes out once."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

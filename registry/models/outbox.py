@@ -1,3 +1,5 @@
+"""Tasks saved with the data that needs them and published once the broker answers (at least once)."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

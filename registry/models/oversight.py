@@ -57,6 +57,12 @@ class Flag(models.Model):
     Status = FlagStatus
     SubjectType = FlagSubjectType
 
+    # Rules whose open flag makes a site suspected illegal, and whose confirmation makes it illegal
+    # (docs/rules.md, "Legal status").
+    UNLICENSED_RULES = (Rule.UNLICENSED_MINING, Rule.NO_VALID_LICENCE)
+    # A flag still awaiting a decision.
+    OPEN_STATUSES = (Status.OPEN, Status.UNDER_INSPECTION)
+
     rule = models.CharField(_("rule"), max_length=32, choices=Rule.choices)
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)

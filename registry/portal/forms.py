@@ -10,11 +10,20 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from registry.errors import InvalidInput, RegistryError
 from registry.models import Facility, Firm, Licence, Ownership, PowerDeclaration, Region
-from registry.services.declarations import declaration_problems
+from registry.services.declarations import declaration_on_file_problem, declaration_problems
+from registry.services.firms import firm_sign_up_problems
 from registry.validators import validate_bin
 
 PDF_MAGIC = b"%PDF-"
+
+
+def show_refusal(form: forms.Form, error: RegistryError) -> None:
+    """Show a service's refusal on the form: each problem beside its field, anything else at the top."""
+    problems = error.problems if isinstance(error, InvalidInput) else {None: str(error)}
+    for field, message in problems.items():
+        form.add_error(field if field in form.fields else None, message)
 
 
 class MonthField(forms.DateField):
@@ -160,20 +169,13 @@ class DeclarationForm(forms.Form):
             facility=facility, month=month, consumed_mwh=consumed, peak_mw=data.get("peak_mw")
         ).items():
             self.add_error(field, message)
-        current = PowerDeclaration.objects.filter(facility=facility, month=month, is_current=True).first()
-        if current is not None and (self.correcting is None or self.correcting.pk != current.pk):
-            self.add_error(
-                "month",
-                format_html(
-                    _(
-                        "{month} is already declared for {facility}. "
-                        '<a href="{url}">Correct that declaration</a> instead.'
-                    ),
-                    month=f"{month:%Y-%m}",
-                    facility=facility.ref,
-                    url=reverse("portal:declaration-correct", args=[current.pk]),
-                ),
-            )
+        on_file = PowerDeclaration.objects.filter(facility=facility, month=month, is_current=True).first()
+        problem = declaration_on_file_problem(facility=facility, month=month, on_file=on_file, corrects=self.correcting)
+        if problem and on_file is not None:
+            url = reverse("portal:declaration-correct", args=[on_file.pk])
+            problem = format_html('{} <a href="{}">{}</a>', problem, url, _("Open the declaration on file"))
+        if problem:
+            self.add_error("month", problem)
         return data
 
 
@@ -206,13 +208,12 @@ class SignUpForm(UserCreationForm):
         "password2",
     ]
 
-    def clean_bin(self):
-        value = self.cleaned_data["bin"]
-        if Firm.objects.filter(bin=value).exists():
-            raise forms.ValidationError(
-                _("A firm with this BIN is already registered: ask one of its users to invite you.")
-            )
-        return value
+    def clean(self):
+        data = super().clean()
+        if data.get("bin"):
+            for field, message in firm_sign_up_problems(bin=data["bin"]).items():
+                self.add_error(field, message)
+        return data
 
 
 class InvitationAwarePasswordResetForm(PasswordResetForm):

@@ -1,22 +1,20 @@
 """The firm portal: thin views over forms and services, every query scoped to the user's firm."""
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from registry import clock
 from registry.errors import RegistryError
 from registry.models import Facility, Licence, LicenceDocument, Ownership, PowerDeclaration
+from registry.selectors.declarations import firm_declarations_due
 from registry.services import declarations, facilities, firms, licences
-from registry.services.reminders import DECLARATION_DEADLINE_DAY
 
 from . import forms
 from .access import FirmUserMixin
@@ -27,22 +25,13 @@ class DashboardView(FirmUserMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        deadline = today.replace(day=DECLARATION_DEADLINE_DAY) if today.day <= DECLARATION_DEADLINE_DAY else None
-        facilities_ = list(Facility.objects.filter(firm=self.firm).order_by("ref"))
-        declared = set(
-            PowerDeclaration.objects.filter(facility__firm=self.firm, month=last_month).values_list(
-                "facility_id", flat=True
-            )
-        )
-        month_end = today.replace(day=1)
+        due = firm_declarations_due(firm=self.firm, at=clock.now())
         context.update(
             licences=Licence.objects.filter(firm=self.firm).order_by("-valid_until", "-created_at"),
-            due=[f for f in facilities_ if f.pk not in declared and f.created_at.date() < month_end],
-            due_month=last_month,
-            deadline=deadline,
-            overdue=today.day > DECLARATION_DEADLINE_DAY,
+            due=due.facilities,
+            due_month=due.month,
+            deadline=due.last_day,
+            overdue=due.overdue,
             questions=PowerDeclaration.objects.filter(
                 facility__firm=self.firm, review=PowerDeclaration.Review.RETURNED
             ).select_related("facility"),
@@ -114,7 +103,7 @@ class OwnerFormView(FirmUserMixin, FormView):
         try:
             firms.owner_save(firm=self.firm, ownership=self.get_ownership(), **form.cleaned_data)
         except RegistryError as error:
-            form.add_error(None, str(error))
+            forms.show_refusal(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Saved."))
         return super().form_valid(form)
@@ -197,7 +186,7 @@ class LicenceApplyView(FirmUserMixin, FormView):
         try:
             licence = licences.licence_apply(firm=self.firm, user=self.request.user, **form.cleaned_data)
         except RegistryError as error:
-            form.add_error(None, str(error))
+            forms.show_refusal(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Your application is filed; the regulator will review it."))
         return redirect("portal:licence", pk=licence.pk)
@@ -285,7 +274,7 @@ class DeclarationFileView(FirmUserMixin, FormView):
                 user=self.request.user, corrects=self.get_correcting(), **form.cleaned_data
             )
         except RegistryError as error:
-            form.add_error(None, str(error))
+            forms.show_refusal(form, error)
             return self.form_invalid(form)
         if changed:
             messages.success(
@@ -352,7 +341,7 @@ class SignUpView(FormView):
                 password=data["password1"],
             )
         except RegistryError as error:
-            form.add_error(None, str(error))
+            forms.show_refusal(form, error)
             return self.form_invalid(form)
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, _("Your firm is registered. The regulator will verify it before you can file."))

@@ -1,4 +1,4 @@
-"""The public register's CSV downloads, through the project's streaming CSV writer (CONTRACT §7)."""
+"""The public register's CSV downloads, through the project's streaming CSV writer (docs/rules.md, "Exports")."""
 
 import datetime as dt
 

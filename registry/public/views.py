@@ -13,12 +13,12 @@ from functools import wraps
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
+from registry import clock
 from registry.exports.base import ExportFilters, csv_stream
 from registry.models import Firm, Licence, Region
 from registry.selectors import public
@@ -31,8 +31,8 @@ PAGE_SIZE = 50
 
 
 def today() -> dt.date:
-    """The register's day: the UTC date, as for the legal status shown to staff."""
-    return timezone.now().date()
+    """The register's day: the registry-zone date, as for the legal status shown to staff."""
+    return clock.today()
 
 
 def public_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

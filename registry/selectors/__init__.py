@@ -1,0 +1,1 @@
+"""Read queries shared by more than one interface (admin, portal, API, public register, detection)."""

@@ -14,7 +14,17 @@ from django.db import connection, models
 from django.db.models import Count, ExpressionWrapper, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 
-from registry.models import EnforcementAction, Facility, FacilityConnection, Flag, GridConnection, MeterReading, Region
+from registry import clock
+from registry.models import (
+    EnforcementAction,
+    Facility,
+    FacilityConnection,
+    Flag,
+    GridConnection,
+    MeterReading,
+    Region,
+    licence_in_force_sql,
+)
 
 from .legal_status import (
     LegalStatus,
@@ -24,7 +34,7 @@ from .legal_status import (
     with_status,
 )
 
-# The order of CONTRACT §3, then sites with no status at all ("").
+# The statuses of docs/rules.md, "Legal status", from licensed to cancelled, then sites with no status ("").
 STATUS_COLUMNS: list[str] = [
     LegalStatus.LICENSED,
     LegalStatus.PENDING,
@@ -155,9 +165,9 @@ def capacity_vs_suspected_load(*, as_of: dt.datetime, days: int = 30) -> list[Re
     Sites are the connections whose legal status is suspected_illegal and the
     connections of facilities with that status, each counted once in its
     connection's region. A connection's load is its average over the hours
-    metered in [as_of − days, as_of) (CONTRACT §4's avg_mw), 0 without readings.
+    metered in [as_of − days, as_of) (avg_mw of docs/rules.md, "Detection"), 0 without readings.
     """
-    today = as_of.astimezone(dt.UTC).date()
+    today = clock.date_of(as_of)
     licensed = licensed_capacity_by_region(today=today)
     load = _suspected_load_by_region(today=today, start=as_of - dt.timedelta(days=days), end=as_of)
     regions = [region for region in Region.values if region in licensed or region in load]
@@ -180,8 +190,8 @@ def licensed_capacity_by_region(*, today: dt.date) -> dict[str, Decimal]:
     so every licensed MW is counted once.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
+        cursor.execute(  # bandit B608: only the in-force fragment of models.licences is formatted in
+            f"""
             SELECT f.region,
                    sum(l.capacity_mw * coalesce(f.capacity_mw / nullif(t.installed_mw, 0), 1.0 / t.facilities))
               FROM registry_licence l
@@ -191,9 +201,9 @@ def licensed_capacity_by_region(*, today: dt.date) -> dict[str, Decimal]:
                       FROM registry_licencecoverage lc2
                       JOIN registry_facility f2 ON f2.id = lc2.facility_id
                      GROUP BY lc2.licence_id) t ON t.licence_id = l.id
-             WHERE l.status = 'active' AND l.valid_from <= %(day)s AND l.valid_until >= %(day)s
+             WHERE {licence_in_force_sql("l")}
              GROUP BY f.region
-            """,
+            """,  # nosec B608
             {"day": today},
         )
         return {region: mw.quantize(ZERO_MW) for region, mw in cursor.fetchall()}
@@ -209,7 +219,7 @@ def _suspected_load_by_region(
         Q(pk__in=connections)
         | Q(pk__in=FacilityConnection.objects.filter(facility__in=facilities).values("connection_id"))
     )
-    # One connection's average over the hours metered in the window (CONTRACT §4 avg_mw); NULL without readings.
+    # A connection's avg_mw over the window (docs/rules.md, "Detection"); NULL without readings.
     avg_mw = (
         MeterReading.objects.filter(connection=OuterRef("pk"), period_start__gte=start, period_start__lt=end)
         .order_by()
@@ -259,8 +269,8 @@ def power_released(*, today: dt.date, days: int = 30) -> ReleasedPowerSummary:
     """The load that enforcement took off the grid, per region and outcome.
 
     For each voluntary closure or cancelled operation dated up to `today`, the
-    site's average load over the `days` before the action's date (UTC): its
-    connection and its facility's connections summed per hour, as CONTRACT §4
+    site's average load over the `days` before the action's date (its first instant in the registry's zone): its
+    connection and its facility's connections summed per hour, as docs/rules.md, "Detection"
     measures a set of connections. A site with no readings in that window
     counts 0 MW (and not among `metered_sites`).
     """
@@ -279,15 +289,20 @@ def power_released(*, today: dt.date, days: int = 30) -> ReleasedPowerSummary:
                                    UNION
                                    SELECT fc.connection_id FROM registry_facilityconnection fc
                                     WHERE fc.facility_id = a.facility_id))
-                           AND r.period_start >= (a.date::timestamp AT TIME ZONE 'UTC')
+                           AND r.period_start >= (a.date::timestamp AT TIME ZONE %(zone)s)
                                                  - make_interval(days => %(days)s)
-                           AND r.period_start < (a.date::timestamp AT TIME ZONE 'UTC')
+                           AND r.period_start < (a.date::timestamp AT TIME ZONE %(zone)s)
                          GROUP BY r.period_start) h
               ) m
              WHERE a.action = ANY (%(actions)s) AND a.date <= %(today)s
              GROUP BY a.region, a.action
             """,
-            {"days": days, "actions": [str(action) for action in STOPPING], "today": today},
+            {
+                "days": days,
+                "actions": [str(action) for action in STOPPING],
+                "today": today,
+                "zone": clock.registry_zone().key,
+            },
         )
         rows = cursor.fetchall()
     figures: dict[str, dict[str, tuple[int, int, Decimal]]] = defaultdict(dict)
@@ -329,18 +344,18 @@ class WeekFlags:
 
 
 def flags_per_week(*, as_of: dt.datetime, weeks: int = 12) -> list[WeekFlags]:
-    """Count the flags raised in each of the last `weeks` weeks (Monday to Sunday, UTC), by severity.
+    """Count the flags raised in each of the last `weeks` weeks (Monday to Sunday, registry zone), by severity.
 
     The last week is the one `as_of` lies in, counted up to `as_of`.
     """
-    this_week = as_of.astimezone(dt.UTC).date()
+    this_week = clock.date_of(as_of)
     this_week -= dt.timedelta(days=this_week.weekday())
     first_week = this_week - dt.timedelta(weeks=weeks - 1)
-    start = dt.datetime.combine(first_week, dt.time.min, tzinfo=dt.UTC)
+    start = clock.day_start(first_week)
     grouped = (
         Flag.objects.filter(created_at__gte=start, created_at__lt=as_of)
         .order_by()
-        .annotate(week=TruncWeek("created_at", tzinfo=dt.UTC, output_field=models.DateField()))
+        .annotate(week=TruncWeek("created_at", tzinfo=clock.registry_zone(), output_field=models.DateField()))
         .values("week", "severity")
         .annotate(n=Count("pk"))
     )

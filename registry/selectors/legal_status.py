@@ -1,4 +1,4 @@
-"""The licensed-vs-illegal distinction (CONTRACT §3 "Legal status"), computed in the query.
+"""The licensed-vs-illegal distinction (docs/rules.md, "Legal status"), computed in the query.
 
 Each status is a condition built from EXISTS subqueries. A site's status is
 the first that holds, in this order of precedence: what enforcement did to it
@@ -17,9 +17,9 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry import clock
 from registry.models import (
     EnforcementAction,
     Facility,
@@ -28,6 +28,7 @@ from registry.models import (
     Inspection,
     Licence,
     LicenceCoverage,
+    licence_in_force,
 )
 
 
@@ -50,27 +51,9 @@ PRECEDENCE = [
     LegalStatus.PENDING,
     LegalStatus.LICENCE_LAPSED,
 ]
-UNLICENSED_RULES = [Flag.Rule.UNLICENSED_MINING, Flag.Rule.NO_VALID_LICENCE]
-OPEN_FLAG = [Flag.Status.OPEN, Flag.Status.UNDER_INSPECTION]
-PENDING = [Licence.Status.APPLIED, Licence.Status.UNDER_REVIEW]
 LAPSED = [Licence.Status.EXPIRED, Licence.Status.SUSPENDED, Licence.Status.REVOKED, Licence.Status.SURRENDERED]
 
 Conditions = dict[str, Q]
-
-
-def _today() -> dt.date:
-    return timezone.now().astimezone(dt.UTC).date()
-
-
-def licence_in_force(today: dt.date, prefix: str = "") -> Q:
-    """A licence in force on `today` (CONTRACT §3); `prefix` reaches the licence through a relation ("licence__")."""
-    return Q(
-        **{
-            f"{prefix}status": Licence.Status.ACTIVE,
-            f"{prefix}valid_from__lte": today,
-            f"{prefix}valid_until__gte": today,
-        }
-    )
 
 
 def _lapsed(today: dt.date, prefix: str = "") -> Q:
@@ -85,14 +68,14 @@ def _licence_states(facility_ref, today: dt.date) -> tuple[Exists, Exists, Exist
     coverage = LicenceCoverage.objects.filter(facility=facility_ref)
     return (
         Exists(coverage.filter(licence_in_force(today, "licence__"))),
-        Exists(coverage.filter(licence__status__in=PENDING)),
+        Exists(coverage.filter(licence__status__in=Licence.PENDING_STATUSES)),
         Exists(coverage.filter(_lapsed(today, "licence__"))),
     )
 
 
 def facility_conditions(today: dt.date | None = None, here=None) -> Conditions:
     """Conditions on a facility; `here` is the reference to its id (the outer row's pk by default)."""
-    today = today or _today()
+    today = today or clock.today()
     here = here if here is not None else OuterRef("pk")
     in_force, pending, lapsed = _licence_states(here, today)
     actions = EnforcementAction.objects.filter(facility=here)
@@ -102,10 +85,10 @@ def facility_conditions(today: dt.date | None = None, here=None) -> Conditions:
         LegalStatus.ILLEGAL: Q(
             Exists(Inspection.objects.filter(facility=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
         )
-        | Q(Exists(Flag.objects.filter(facility=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
+        | Q(Exists(Flag.objects.filter(facility=here, rule__in=Flag.UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
         LegalStatus.LICENSED: Q(in_force),
         LegalStatus.SUSPECTED_ILLEGAL: Q(
-            Exists(Flag.objects.filter(facility=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))
+            Exists(Flag.objects.filter(facility=here, rule__in=Flag.UNLICENSED_RULES, status__in=Flag.OPEN_STATUSES))
         ),
         LegalStatus.PENDING: Q(pending),
         LegalStatus.LICENCE_LAPSED: Q(lapsed),
@@ -114,7 +97,7 @@ def facility_conditions(today: dt.date | None = None, here=None) -> Conditions:
 
 def connection_conditions(today: dt.date | None = None) -> Conditions:
     """A connection has its own record (flags, inspections, enforcement) and its facilities' statuses."""
-    today = today or _today()
+    today = today or clock.today()
     here = OuterRef("pk")
 
     def through_facility(status: str) -> Q:
@@ -131,11 +114,11 @@ def connection_conditions(today: dt.date | None = None) -> Conditions:
         LegalStatus.ILLEGAL: Q(
             Exists(Inspection.objects.filter(connection=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
         )
-        | Q(Exists(Flag.objects.filter(connection=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED)))
+        | Q(Exists(Flag.objects.filter(connection=here, rule__in=Flag.UNLICENSED_RULES, status=Flag.Status.CONFIRMED)))
         | through_facility(LegalStatus.ILLEGAL),
         LegalStatus.LICENSED: through_facility(LegalStatus.LICENSED),
         LegalStatus.SUSPECTED_ILLEGAL: Q(
-            Exists(Flag.objects.filter(connection=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))
+            Exists(Flag.objects.filter(connection=here, rule__in=Flag.UNLICENSED_RULES, status__in=Flag.OPEN_STATUSES))
         )
         | through_facility(LegalStatus.SUSPECTED_ILLEGAL),
         LegalStatus.PENDING: through_facility(LegalStatus.PENDING),
@@ -144,7 +127,7 @@ def connection_conditions(today: dt.date | None = None) -> Conditions:
 
 
 def firm_conditions(today: dt.date | None = None) -> Conditions:
-    today = today or _today()
+    today = today or clock.today()
     here = OuterRef("pk")
     licences = Licence.objects.filter(firm=here)
     actions = EnforcementAction.objects.filter(firm=here)
@@ -155,12 +138,12 @@ def firm_conditions(today: dt.date | None = None) -> Conditions:
             Exists(Inspection.objects.filter(firm=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
         )
         | Q(Exists(Inspection.objects.filter(facility__firm=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION)))
-        | Q(Exists(Flag.objects.filter(firm=here, rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
+        | Q(Exists(Flag.objects.filter(firm=here, rule__in=Flag.UNLICENSED_RULES, status=Flag.Status.CONFIRMED))),
         LegalStatus.LICENSED: Q(Exists(licences.filter(licence_in_force(today)))),
         LegalStatus.SUSPECTED_ILLEGAL: Q(
-            Exists(Flag.objects.filter(firm=here, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG))
+            Exists(Flag.objects.filter(firm=here, rule__in=Flag.UNLICENSED_RULES, status__in=Flag.OPEN_STATUSES))
         ),
-        LegalStatus.PENDING: Q(Exists(licences.filter(status__in=PENDING))),
+        LegalStatus.PENDING: Q(Exists(licences.filter(status__in=Licence.PENDING_STATUSES))),
         LegalStatus.LICENCE_LAPSED: Q(Exists(licences.filter(_lapsed(today)))),
     }
 

@@ -5,7 +5,7 @@ its licences' numbers, subtypes, capacities, validity and regions, and the
 actions taken against an operator. Never owners, persons, addresses, emails,
 phones, meter ids or grid consumer names; pending applications stay private.
 
-Every function takes `today` (a UTC date, like the legal status of the admin)
+Every function takes `today` (a registry-zone date, like the legal status of the admin)
 and never reads the clock.
 """
 
@@ -20,9 +20,8 @@ from django.db.models import Case, Exists, F, Func, Max, OuterRef, Q, Subquery, 
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import EnforcementAction, Firm, Flag, Inspection, Licence, LicenceCoverage
-
-from .legal_status import UNLICENSED_RULES, licence_in_force
+from registry import clock
+from registry.models import EnforcementAction, Firm, Flag, Inspection, Licence, LicenceCoverage, licence_in_force
 
 BIN_PATTERN = re.compile(r"^[0-9]{12}$")
 REGIONS = ArrayField(models.CharField(max_length=32))
@@ -122,7 +121,7 @@ def _warning_membership() -> Q:
     Uncorrelated sets that PostgreSQL hashes once, rather than EXISTS probes for every firm.
     """
     illegal = Inspection.objects.filter(outcome=Inspection.Outcome.ILLEGAL_OPERATION)
-    confirmed = Flag.objects.filter(rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED)
+    confirmed = Flag.objects.filter(rule__in=Flag.UNLICENSED_RULES, status=Flag.Status.CONFIRMED)
     return (
         Q(pk__in=EnforcementAction.objects.filter(action__in=ENFORCEMENT_ACTIONS).values("firm_id"))
         | Q(pk__in=illegal.filter(firm__isnull=False).values("firm_id"))
@@ -147,9 +146,11 @@ def _warning_annotations() -> dict:
         Q(firm=here) | Q(facility__firm=here), outcome=Inspection.Outcome.ILLEGAL_OPERATION
     ).order_by()
     flags = Flag.objects.filter(
-        Q(firm=here) | Q(facility__firm=here), rule__in=UNLICENSED_RULES, status=Flag.Status.CONFIRMED
+        Q(firm=here) | Q(facility__firm=here), rule__in=Flag.UNLICENSED_RULES, status=Flag.Status.CONFIRMED
     ).order_by()
-    flag_day = Coalesce(TruncDate("decided_at", tzinfo=dt.UTC), TruncDate("updated_at", tzinfo=dt.UTC))
+    flag_day = Coalesce(
+        TruncDate("decided_at", tzinfo=clock.registry_zone()), TruncDate("updated_at", tzinfo=clock.registry_zone())
+    )
     return {
         "last_date": Greatest(
             _one(actions, Max("date"), models.DateField()),

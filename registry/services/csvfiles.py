@@ -1,4 +1,4 @@
-"""Reading contract-format CSV files (CONTRACT §5): header checks, cell parsers, line-numbered errors."""
+"""Reading the register's CSV files (docs/rules.md, "Bulk formats"): headers, cell parsers, line-numbered errors."""
 
 import csv
 import datetime as dt
@@ -123,14 +123,15 @@ def month(value: str) -> dt.date:
         raise CellError(_("“%(value)s” is not a month YYYY-MM") % {"value": value}) from None
 
 
-def instant(value: str) -> dt.datetime:
+def parse_instant(value: str) -> dt.datetime | None:
+    """An ISO 8601 date and time with its offset (or Z), in UTC; None for anything else, a local time included."""
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise CellError(_("“%(value)s” is not an ISO 8601 instant with an offset or Z") % {"value": value})
-    return parsed.astimezone(dt.UTC)
+        if parsed.tzinfo is None:
+            return None
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves year 1 or 9999 out of range
+        return None
 
 
 def boolean(value: str) -> bool:

@@ -7,13 +7,14 @@ import psycopg
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from registry.errors import InvalidTransition, RegistryError
+from registry import clock
+from registry.errors import InvalidInput, InvalidTransition, RegistryError
 from registry.models import Facility, PowerDeclaration
+from registry.services.mail import email_send_once, firm_user_emails
 from registry.services.outbox import task_enqueue
-from registry.services.reminders import email_send_once, firm_user_emails
 
 RECEIPT_TASK = "registry.tasks.send_declaration_receipt"
 
@@ -24,7 +25,7 @@ def declaration_problems(
     *, facility: Facility, month: dt.date, consumed_mwh: Decimal, peak_mw: Decimal | None, today: dt.date | None = None
 ) -> dict[str, str]:
     """What is wrong with a declaration, field by field (empty when it may be filed)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     problems = {}
     if month >= today.replace(day=1):
         problems["month"] = _("%(month)s has not ended yet: a month is declared once it is over.") % {
@@ -39,6 +40,25 @@ def declaration_problems(
             "%(peak)s MW is more than twice the facility's installed capacity (%(capacity)s MW): check the unit."
         ) % {"peak": peak_mw, "capacity": facility.capacity_mw}
     return problems
+
+
+def declaration_on_file_problem(
+    *, facility: Facility, month: dt.date, on_file: PowerDeclaration | None, corrects: PowerDeclaration | None
+) -> str:
+    """Why a filing for the month collides with the declaration on file for it (empty when it does not).
+
+    A new filing may not replace the declaration on file (the firm corrects that
+    one instead), and a correction must correct the one still on file: another
+    session may have corrected it since.
+    """
+    if corrects is None and on_file is not None:
+        return _("%(month)s is already declared for %(facility)s: correct that declaration instead.") % {
+            "month": f"{month:%Y-%m}",
+            "facility": facility.ref,
+        }
+    if corrects is not None and (on_file is None or on_file.pk != corrects.pk):
+        return _filed_meanwhile(facility, month)
+    return ""
 
 
 DECLARED_FIELDS = ("consumed_mwh", "peak_mw", "devices", "power_source")
@@ -140,16 +160,11 @@ def declaration_submit(
         raise RegistryError(_("Your firm is waiting for verification by the regulator."))
     problems = declaration_problems(facility=facility, month=month, consumed_mwh=consumed_mwh, peak_mw=peak_mw)
     if problems:
-        raise RegistryError(" ".join(problems.values()))
+        raise InvalidInput(problems)
     # Decide on the locked row, not on an earlier read: another session may have filed since.
     current = _current_locked(facility, month)
-    if corrects is None and current is not None:
-        raise RegistryError(
-            _("%(month)s is already declared for %(facility)s: correct that declaration instead.")
-            % {"month": f"{month:%Y-%m}", "facility": facility.ref}
-        )
-    if corrects is not None and (current is None or current.pk != corrects.pk):
-        raise _filed_meanwhile(facility, month)  # what this corrects was corrected from another session since
+    if problem := declaration_on_file_problem(facility=facility, month=month, on_file=current, corrects=corrects):
+        raise InvalidInput({"month": problem})
     values = {"consumed_mwh": consumed_mwh, "peak_mw": peak_mw, "devices": devices, "power_source": power_source}
     try:
         with transaction.atomic():
@@ -158,26 +173,23 @@ def declaration_submit(
         if not isinstance(error.__cause__, psycopg.errors.UniqueViolation):
             raise
         # Two first filings at once: the unique constraint lets one in, and this one came second.
-        raise _filed_meanwhile(facility, month) from None
+        raise InvalidInput({"month": _filed_meanwhile(facility, month)}) from None
     if changed and current is not None and current.review == PowerDeclaration.Review.RETURNED:
         # A correction is the firm's answer to the regulator's question on the declaration it replaces.
         PowerDeclaration.objects.filter(pk=current.pk).update(
             review=PowerDeclaration.Review.ANSWERED,
-            answer=_("Answered with a correction filed on %(date)s.") % {"date": timezone.localdate().isoformat()},
+            answer=_("Answered with a correction filed on %(date)s.") % {"date": clock.today().isoformat()},
         )
     if changed:
         task_enqueue(RECEIPT_TASK, declaration.pk, language=translation.get_language() or "")
     return declaration, changed
 
 
-def _filed_meanwhile(facility: Facility, month: dt.date) -> RegistryError:
-    return RegistryError(
-        _(
-            "%(month)s for %(facility)s was filed from another session a moment ago, so yours was not saved. "
-            "Look at the declaration now on file and correct it if your figures differ."
-        )
-        % {"month": f"{month:%Y-%m}", "facility": facility.ref}
-    )
+def _filed_meanwhile(facility: Facility, month: dt.date) -> str:
+    return _(
+        "%(month)s for %(facility)s was filed from another session a moment ago, so yours was not saved. "
+        "Look at the declaration now on file and correct it if your figures differ."
+    ) % {"month": f"{month:%Y-%m}", "facility": facility.ref}
 
 
 def declaration_receipt_send(*, declaration: PowerDeclaration, language: str = "") -> bool:

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from registry import clock
 from registry.models import (
     EnforcementAction,
     Facility,
@@ -226,7 +227,7 @@ def demo_seed(
     ids = _Ids(rng)
     feed_end = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
     feed_start = feed_end - dt.timedelta(days=days)
-    history_start = _add_months(dt.datetime(today.year, today.month, 1, tzinfo=dt.UTC), -months)
+    history_start = clock.month_bounds_utc(clock.add_months(clock.month_of(today), -months))[0]
 
     _demo_users()
     people = _people(rng, ids, 60)
@@ -358,7 +359,7 @@ def _licence(rng, firm, facilities, status, index, today):
             valid_from = today - dt.timedelta(days=3 * 365 - 45)  # expires within 60 days
         else:
             valid_from = today - dt.timedelta(days=120 + (index * 37) % 800)
-        valid_until = _add_years(valid_from, 3) - dt.timedelta(days=1)
+        valid_until = clock.add_years(valid_from, 3) - dt.timedelta(days=1)
         number = f"KZ-DM-{valid_from.year}-{index + 1:06d}"
     licence = Licence.objects.create(
         number=number,
@@ -493,7 +494,7 @@ def _declarations(rng, facilities, licences, today, history_start) -> int:
             [list(licence_of), history_start, dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)],
         )
         metered = cursor.fetchall()
-    last_month = _add_months(dt.datetime(today.year, today.month, 1), -1).date()
+    last_month = clock.previous_month(today)
     ordered = sorted(licence_of)
     under_declaring = set(ordered[2:4])
     missing_last = set(ordered[5:7])
@@ -610,15 +611,3 @@ def _split(total: int, weights: list[int]) -> list[int]:
     for i in range(total - sum(parts)):
         parts[i % len(parts)] += 1
     return parts
-
-
-def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    month_index = moment.year * 12 + moment.month - 1 + months
-    return moment.replace(year=month_index // 12, month=month_index % 12 + 1, day=1)
-
-
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)

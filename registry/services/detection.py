@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
+from registry import clock
 from registry.detection import metrics, rules
 from registry.models import DetectionRun, DetectionSettings, Flag
 
@@ -43,14 +44,14 @@ def findings_for(window: metrics.Window, t: rules.Thresholds) -> dict[str, list[
 
 
 def thresholds_current() -> rules.Thresholds:
-    """The thresholds a regulator set in the admin (the contract's defaults until changed)."""
+    """The thresholds a regulator set in the admin (the defaults of docs/rules.md, "Detection", until changed)."""
     settings = DetectionSettings.current()
     return rules.Thresholds(**{name: getattr(settings, name) for name in rules.Thresholds.__dataclass_fields__})
 
 
 def as_of_default() -> dt.datetime:
     """Now, truncated to the hour (UTC)."""
-    return timezone.now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    return clock.hour_floor(clock.now())
 
 
 def detection_run_create(

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 
 from registry.errors import RegistryError
 from registry.models import Facility, Firm, Flag, GridConnection, Inspection
-from registry.selectors.legal_status import OPEN_FLAG, UNLICENSED_RULES
 from registry.validators import bin_is_valid
 
 
@@ -44,7 +43,11 @@ def operator_bin_for(*, connection: GridConnection, operator_bin: str = "") -> s
 def _open_flag_of_site(inspection: Inspection) -> Flag | None:
     """The newest undecided unlicensed-type flag of the inspected site: the visit settles it."""
     site = {"facility": inspection.facility} if inspection.facility_id else {"connection": inspection.connection}
-    return Flag.objects.filter(**site, rule__in=UNLICENSED_RULES, status__in=OPEN_FLAG).order_by("-created_at").first()
+    return (
+        Flag.objects.filter(**site, rule__in=Flag.UNLICENSED_RULES, status__in=Flag.OPEN_STATUSES)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -86,7 +89,7 @@ def inspection_recorded(*, inspection: Inspection, operator_bin: str = "", opera
         changes = {"status": Flag.Status.UNDER_INSPECTION}
     else:
         changes = {}
-    Flag.objects.filter(pk=flag.pk, status__in=OPEN_FLAG).update(
+    Flag.objects.filter(pk=flag.pk, status__in=Flag.OPEN_STATUSES).update(
         firm=flag.firm or inspection.firm, updated_at=timezone.now(), **changes
     )
     return inspection

@@ -12,10 +12,17 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from registry.errors import RegistryError
+from registry.errors import InvalidInput, RegistryError
 from registry.models import Firm, FirmMembership, Ownership, Person
 
 User = get_user_model()
+
+
+def firm_sign_up_problems(*, bin: str) -> dict[str, str]:
+    """What stops a firm signing up, field by field (empty when it may)."""
+    if Firm.objects.filter(bin=bin).exists():
+        return {"bin": _("A firm with this BIN is already registered: ask one of its users to invite you.")}
+    return {}
 
 
 @transaction.atomic
@@ -23,8 +30,8 @@ def firm_sign_up(
     *, bin: str, name: str, region: str, email: str, contact_person: str, phone: str, username: str, password: str
 ) -> User:
     """Register a new firm and its first user; the firm is pending until a regulator verifies it."""
-    if Firm.objects.filter(bin=bin).exists():
-        raise RegistryError(_("A firm with this BIN is already registered: ask its users to invite you."))
+    if problems := firm_sign_up_problems(bin=bin):
+        raise InvalidInput(problems)
     firm = Firm.objects.create(
         bin=bin,
         name=name,

@@ -1,4 +1,4 @@
-"""Importing an existing register from contract-format CSV files (CONTRACT §5).
+"""Importing an existing register from its CSV files (docs/rules.md, "Bulk formats").
 
 All or nothing: every file is read in one transaction, every bad row is
 reported with its file, line and column, and any error rolls everything back.
@@ -203,37 +203,53 @@ def _import_connection(v: dict) -> Outcome:
     return outcome
 
 
-def _import_facility(v: dict) -> Outcome:
-    connection_ids = _ids_by(GridConnection, "meter_id", v["meter_ids"], "meter_ids", _("meter ids"))
-    facility, outcome = _upsert(
-        Facility,
-        {"ref": v["ref"]},
-        {
-            "firm_id": _firm_id(v["firm_bin"]),
-            **{
-                name: v[name]
-                for name in ("name", "region", "address", "latitude", "longitude", "capacity_mw", "devices")
-            },
-        },
-    )
-    links_changed = _sync_links(FacilityConnection, {"facility": facility}, "connection", connection_ids)
+def _upsert_firm_row_with_links(
+    v: dict,
+    *,
+    model: type[models.Model],
+    key: str,
+    fields: tuple[str, ...],
+    through: type[models.Model],
+    owner: str,
+    target: str,
+    target_ids: set[int],
+) -> Outcome:
+    """Upsert a firm's row by its natural key, then link it to exactly `target_ids` through the join table.
+
+    A row whose own fields are unchanged but whose links changed counts as updated.
+    """
+    values = {"firm_id": _firm_id(v["firm_bin"]), **{name: v[name] for name in fields}}
+    obj, outcome = _upsert(model, {key: v[key]}, values)
+    links_changed = _sync_links(through, {owner: obj}, target, target_ids)
     return Outcome.UPDATED if outcome is Outcome.UNCHANGED and links_changed else outcome
+
+
+def _import_facility(v: dict) -> Outcome:
+    return _upsert_firm_row_with_links(
+        v,
+        model=Facility,
+        key="ref",
+        fields=("name", "region", "address", "latitude", "longitude", "capacity_mw", "devices"),
+        through=FacilityConnection,
+        owner="facility",
+        target="connection",
+        target_ids=_ids_by(GridConnection, "meter_id", v["meter_ids"], "meter_ids", _("meter ids")),
+    )
 
 
 def _import_licence(v: dict) -> Outcome:
     if v["valid_from"] > v["valid_until"]:
         raise RowProblem("valid_until", _("is before valid_from"))
-    facility_ids = _ids_by(Facility, "ref", v["facility_refs"], "facility_refs", _("facility refs"))
-    licence, outcome = _upsert(
-        Licence,
-        {"number": v["number"]},
-        {
-            "firm_id": _firm_id(v["firm_bin"]),
-            **{name: v[name] for name in ("capacity_mw", "valid_from", "valid_until", "status", "subtype")},
-        },
+    return _upsert_firm_row_with_links(
+        v,
+        model=Licence,
+        key="number",
+        fields=("capacity_mw", "valid_from", "valid_until", "status", "subtype"),
+        through=LicenceCoverage,
+        owner="licence",
+        target="facility",
+        target_ids=_ids_by(Facility, "ref", v["facility_refs"], "facility_refs", _("facility refs")),
     )
-    links_changed = _sync_links(LicenceCoverage, {"licence": licence}, "facility", facility_ids)
-    return Outcome.UPDATED if outcome is Outcome.UNCHANGED and links_changed else outcome
 
 
 def _import_declaration(v: dict) -> Outcome:

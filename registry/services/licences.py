@@ -1,4 +1,6 @@
-"""The licence lifecycle (CONTRACT §3): each decision a conditional update, so two at once cannot both apply.
+"""The licence lifecycle (docs/rules.md, "Licences").
+
+Each decision is a conditional update, so two at once cannot both apply:
 
 applied → under_review → active → suspended ⇄ active → revoked | expired | surrendered,
 and applied/under_review → rejected.
@@ -10,16 +12,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry import clock
 from registry.errors import InvalidTransition, RegistryError
 from registry.models import EnforcementAction, Licence
 
 S = Licence.Status
 LICENCE_TERM_YEARS = 3
 NUMBER_LOCK = 74_611_002  # serialises the choice of the next licence number
-
-
-def _today() -> dt.date:
-    return timezone.now().astimezone(dt.UTC).date()
 
 
 def _move(licence: Licence, *, allowed_from: tuple[str, ...], to: str, **changes) -> Licence:
@@ -100,8 +99,8 @@ def licence_number_next(*, year: int) -> str:
 @transaction.atomic
 def licence_grant(*, licence: Licence, valid_from: dt.date | None = None) -> Licence:
     """Grant an application: a number, three years of validity, and the facilities held against other licences."""
-    valid_from = valid_from or _today()
-    valid_until = _years_later(valid_from, LICENCE_TERM_YEARS) - dt.timedelta(days=1)
+    valid_from = valid_from or clock.today()
+    valid_until = clock.add_years(valid_from, LICENCE_TERM_YEARS) - dt.timedelta(days=1)
     try:
         with transaction.atomic():
             return _move(
@@ -133,7 +132,7 @@ def licence_suspend(*, licence: Licence, months: int, reason: str, user=None) ->
     """Suspend an active licence for 1–6 months; it is reinstated when the term ends."""
     if not 1 <= months <= 6:
         raise RegistryError(_("A suspension lasts from 1 to 6 months."))
-    until = _months_later(_today(), months)
+    until = clock.add_months(clock.today(), months)
     licence = _move(
         licence, allowed_from=(S.ACTIVE,), to=S.SUSPENDED, status_reason=_required(reason), suspended_until=until
     )
@@ -164,7 +163,7 @@ def licence_surrender(*, licence: Licence, reason: str = "") -> Licence:
 @transaction.atomic
 def licences_expire(*, today: dt.date | None = None) -> int:
     """Mark active and suspended licences past their last valid day as expired; return how many."""
-    today = today or _today()
+    today = today or clock.today()
     return Licence.objects.filter(status__in=[S.ACTIVE, S.SUSPENDED], valid_until__lt=today).update(
         status=S.EXPIRED, status_reason="Validity ended", updated_at=timezone.now()
     )
@@ -173,7 +172,7 @@ def licences_expire(*, today: dt.date | None = None) -> int:
 @transaction.atomic
 def licences_reinstate_due(*, today: dt.date | None = None) -> int:
     """Reinstate suspended licences whose suspension has ended (and that are still valid); return how many."""
-    today = today or _today()
+    today = today or clock.today()
     return Licence.objects.filter(status=S.SUSPENDED, suspended_until__lte=today, valid_until__gte=today).update(
         status=S.ACTIVE, suspended_until=None, status_reason="Suspension ended", updated_at=timezone.now()
     )
@@ -187,25 +186,6 @@ def _record(licence: Licence, action: str, reason: str) -> None:
         licence=licence,
         facility=facility,
         region=facility.region if facility else licence.firm.region,
-        date=_today(),
+        date=clock.today(),
         notes=reason,
     )
-
-
-def _years_later(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def _months_later(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, candidate)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")

@@ -1,4 +1,4 @@
-"""Loading the grid feed: hourly meter readings in bulk (CONTRACT §5).
+"""Loading the grid feed: hourly meter readings in bulk (docs/rules.md, "Bulk formats").
 
 Rows are checked in Python as they stream by (exact line numbers, clear
 reasons), written with COPY into a temporary staging table, then merged into
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from registry.errors import ImportRejected
 from registry.models import GridConnection, ReadingImport
-from registry.services.csvfiles import MAX_ERRORS, RowError, decoded_lines
+from registry.services.csvfiles import MAX_ERRORS, RowError, decoded_lines, parse_instant
 
 COLUMNS = ("meter_id", "period_start", "kwh")
 COPY_BLOCK_BYTES = 1 << 20
@@ -122,16 +122,6 @@ def json_readings(name: str, body: bytes, errors: "_Errors") -> Iterator[RawRead
         yield name, number, str(item["meter_id"]), str(item["period_start"]), str(item["kwh"])
 
 
-def _parse_instant(text: str) -> dt.datetime | None:
-    try:
-        value = dt.datetime.fromisoformat(text)
-        if value.tzinfo is None:
-            return None
-        return value.astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
 def _kwh_problem(text: str) -> str:
     """Say what is wrong with a kWh value that is not a plain decimal number."""
     if text.startswith("-") and KWH_TEXT.fullmatch(text[1:]):
@@ -188,7 +178,7 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
         else:
             period = period.strip()
             kwh = kwh.strip()
-            instant = _parse_instant(period)
+            instant = parse_instant(period)
             if not period or not kwh:
                 problem = ("period_start" if not period else "kwh", _("a value is required"))
             elif instant is None:

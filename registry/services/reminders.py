@@ -3,73 +3,38 @@
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
-from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from registry.models import Facility, FirmMembership, Licence, PowerDeclaration, ReminderLog
+from registry import clock
+from registry.models import Facility, Licence
+from registry.selectors.declarations import declarations_missing
+from registry.services.mail import email_send_once, firm_user_emails
 
 DECLARATION_REMINDER_FROM_DAY = 10
-DECLARATION_DEADLINE_DAY = 15
 LICENCE_NOTICE_DAYS = (60, 30)
 
 
 def reminders_send(*, today: dt.date | None = None) -> dict[str, int]:
     """Send every reminder that is due and not yet sent; return how many of each kind went out."""
-    today = today or timezone.now().astimezone(dt.UTC).date()
+    today = today or clock.today()
     return {
         "declarations_due": _declarations_due(today),
         "licences_expiring": _licences_expiring(today),
     }
 
 
-def firm_user_emails(firm_ids) -> dict[int, list[str]]:
-    """Each firm's active users' emails, in one query."""
-    emails: dict[int, list[str]] = {}
-    rows = (
-        FirmMembership.objects.filter(firm_id__in=set(firm_ids), user__is_active=True)
-        .exclude(user__email="")
-        .order_by("user__email")
-        .values_list("firm_id", "user__email")
-    )
-    for firm_id, email in rows:
-        emails.setdefault(firm_id, []).append(email)
-    return emails
-
-
-def email_send_once(kind: str, key: str, recipients: list[str], subject: str, body: str) -> bool:
-    """Record the email and send it; one already recorded under (kind, key) is not sent again."""
-    if not recipients:
-        return False
-    try:
-        with transaction.atomic():
-            ReminderLog.objects.create(kind=kind, key=key, recipients=recipients)
-            send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [to]) for to in recipients])
-    except IntegrityError:
-        return False
-    return True
-
-
 def _declarations_due(today: dt.date) -> int:
-    if not DECLARATION_REMINDER_FROM_DAY <= today.day <= DECLARATION_DEADLINE_DAY:
+    """Remind each firm, from the 10th to the 15th, of last month's declarations it owes and has not filed."""
+    if not DECLARATION_REMINDER_FROM_DAY <= today.day <= clock.DECLARATION_DEADLINE_DAY:
         return 0
-    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    facilities = (
-        Facility.objects.filter(
-            licences__status=Licence.Status.ACTIVE,
-            licences__valid_from__lte=month,
-            licences__valid_until__gte=today,
-        )
-        .exclude(pk__in=PowerDeclaration.objects.filter(month=month).values("facility_id"))
-        .distinct()
-        .select_related("firm")
-    )
+    month = clock.declaration_month_due(today)
     pending: dict[int, list[Facility]] = {}
-    for facility in facilities:
+    for facility, _month in declarations_missing(months=[month], on=today):
         pending.setdefault(facility.firm_id, []).append(facility)
     sent = 0
     recipients = firm_user_emails(pending)
+    last_day = clock.declaration_last_day(month).isoformat()
     with translation.override(settings.LANGUAGE_CODE):
         for firm_id, items in pending.items():
             refs = ", ".join(sorted(f.ref for f in items))
@@ -77,11 +42,7 @@ def _declarations_due(today: dt.date) -> int:
             body = _(
                 "Dear firm user,\n\nthe monthly power declaration for %(month)s has not yet been filed for: %(refs)s.\n"
                 "Please file it in the minereg portal by %(deadline)s.\n"
-            ) % {
-                "month": f"{month:%Y-%m}",
-                "refs": refs,
-                "deadline": today.replace(day=DECLARATION_DEADLINE_DAY).isoformat(),
-            }
+            ) % {"month": f"{month:%Y-%m}", "refs": refs, "deadline": last_day}
             sent += email_send_once(
                 "declaration_due", f"{firm_id}:{month:%Y-%m}", recipients.get(firm_id, []), subject, body
             )

@@ -10,10 +10,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
 
 from registry.services import staff as staff_service
 
 from .forms import TokenForm
+
+# The session key holding the authenticator this session is setting up.
+ENROLLING = "otp_enrolling_device"
 
 
 @never_cache
@@ -29,19 +33,25 @@ def second_factor(request):
     if user.is_verified():
         return redirect(next_url)
 
-    device = staff_service.totp_device_confirmed(user)
+    device = staff_service.totp_device_confirmed(user=user)
     enrolling = device is None
     if enrolling:
-        device = staff_service.totp_device_enrolling(request)
+        device = staff_service.totp_device_enrolling(user=user, device_id=request.session.get(ENROLLING))
+        if request.session.get(ENROLLING) != device.pk:
+            request.session[ENROLLING] = device.pk
 
     form = TokenForm(request.POST or None)
-    wait = staff_service.second_factor_wait_seconds(device)
+    wait = staff_service.second_factor_wait_seconds(device=device)
     if request.method == "POST" and form.is_valid():
         if wait:
             form.add_error(
                 "token", _("Too many wrong codes. Wait %(seconds)s seconds and try again.") % {"seconds": wait}
             )
-        elif staff_service.second_factor_verify(request, device, form.cleaned_data["token"]):
+        elif staff_service.second_factor_verify(device=device, token=form.cleaned_data["token"]):
+            otp_login(request, device)
+            # The fully privileged session gets a new id: a cookie seen before the code was entered is worthless.
+            request.session.cycle_key()
+            request.session.pop(ENROLLING, None)
             return redirect(next_url)
         else:
             form.add_error(
@@ -55,8 +65,8 @@ def second_factor(request):
         "enrolling": enrolling,
     }
     if enrolling:
-        context["qr_svg"] = staff_service.totp_qr_svg(device)
-        context["secret"] = staff_service.totp_secret_for_typing(device)
+        context["qr_svg"] = staff_service.totp_qr_svg(device=device)
+        context["secret"] = staff_service.totp_secret_for_typing(device=device)
     return render(request, "staff/second_factor.html", context, status=200 if not form.errors else 400)
 
 

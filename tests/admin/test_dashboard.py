@@ -6,40 +6,27 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from registry.models import (
-    EnforcementAction,
-    Facility,
-    Firm,
-    Flag,
-    GridConnection,
-    Licence,
-    MeterReading,
-)
+from registry import clock
+from registry.models import Flag, GridConnection, MeterReading
 from registry.selectors import dashboard
 from registry.services.demo import demo_seed
-from registry.validators import bin_check_digit
-
-from ..conftest import BIN_C
+from tests.factories import (
+    EnforcementActionFactory,
+    FacilityFactory,
+    FirmFactory,
+    FlagFactory,
+    GridConnectionFactory,
+    LicenceFactory,
+    StaffFactory,
+)
 
 AS_OF = dt.datetime(2026, 6, 17, 12, tzinfo=dt.UTC)  # a Wednesday
 URL = "/admin/dashboard/"
-
-
-def _bin(seed: str) -> str:
-    """A valid BIN of its own for each seed."""
-    for last in range(10):
-        first_eleven = f"19034{sum(map(ord, seed)) % 100_000:05d}{last}"
-        check = bin_check_digit(first_eleven)
-        if check is not None:
-            return first_eleven + str(check)
-    raise AssertionError(seed)
 
 
 def _readings(grid: GridConnection, *hours_kwh: tuple[dt.datetime, int]) -> None:
@@ -48,18 +35,9 @@ def _readings(grid: GridConnection, *hours_kwh: tuple[dt.datetime, int]) -> None
     )
 
 
-def _flag(*, rule, severity, created_at, status="open", **subject) -> Flag:
-    ((subject_type, target),) = subject.items()
-    flag = Flag.objects.create(
-        rule=rule,
-        severity=severity,
-        status=status,
-        subject_type=subject_type,
-        subject_ref=getattr(target, "meter_id", None) or getattr(target, "ref", None) or target.number,
-        window_start=created_at - dt.timedelta(days=30),
-        window_end=created_at,
-        **{"connection" if subject_type == "connection" else subject_type: target},
-    )
+def _flag(*, created_at: dt.datetime, **fields) -> Flag:
+    """A flag raised at `created_at`, over the 30 days before."""
+    flag = FlagFactory(window_end=created_at, **fields)
     Flag.objects.filter(pk=flag.pk).update(created_at=created_at)
     return flag
 
@@ -69,117 +47,96 @@ def arrange_world(as_of: dt.datetime, *, tag: str = "") -> None:
 
     `tag` makes the names unique, so a test can arrange the same world twice.
     """
-    today = as_of.date()
+    today = clock.date_of(as_of)
     hour = dt.timedelta(hours=1)
-    gamma = Firm.objects.create(
-        bin=BIN_C if not tag else _bin(f"gamma{tag}"), name=f"Gamma{tag}", region="almaty_region", origin="unregistered"
-    )
+    gamma = FirmFactory(name=f"Gamma{tag}", region="almaty_region", origin="unregistered")
 
     # Closed voluntarily 10 days ago; 2 MW over five hours before that, a load after it does not count.
     closed_on = today - dt.timedelta(days=10)
-    closed_at = dt.datetime.combine(closed_on, dt.time.min, tzinfo=dt.UTC)
-    closed = GridConnection.objects.create(
-        meter_id=f"AR-1{tag}", operator="T", region="almaty_region", tariff="residential"
-    )
+    closed_at = clock.day_start(closed_on)  # an action's day starts at midnight in the registry's zone
+    closed = GridConnectionFactory(meter_id=f"AR-1{tag}", region="almaty_region", tariff="residential")
     _readings(
         closed,
         *[(closed_at - (i + 1) * hour, 2000) for i in range(5)],
         (closed_at + hour, 9000),
         (closed_at - dt.timedelta(days=31), 9000),
     )
-    EnforcementAction.objects.create(
-        action="voluntary_closure", firm=gamma, connection=closed, region="almaty_region", date=closed_on
-    )
+    EnforcementActionFactory(action="voluntary_closure", firm=gamma, connection=closed, date=closed_on)
 
     # Cancelled 5 days ago, never metered: equipment confiscated and a criminal case.
-    cancelled = GridConnection.objects.create(
-        meter_id=f"AR-2{tag}", operator="T", region="almaty_region", tariff="agricultural"
-    )
+    cancelled = GridConnectionFactory(meter_id=f"AR-2{tag}", region="almaty_region", tariff="agricultural")
     cancelled_on = today - dt.timedelta(days=5)
     for action, extra in [
         ("operation_cancelled", {}),
         ("equipment_confiscated", {"devices": 300, "value_usd": Decimal("1500000.50")}),
         ("criminal_case", {"case_number": f"26-0001{tag}"}),
     ]:
-        EnforcementAction.objects.create(
-            action=action, firm=gamma, connection=cancelled, region="almaty_region", date=cancelled_on, **extra
-        )
+        EnforcementActionFactory(action=action, firm=gamma, connection=cancelled, date=cancelled_on, **extra)
 
     # A facility on two meters cancelled 3 days ago: hours summed across meters, (1500 + 1000) / 2 = 1.25 MW.
-    farm = Facility.objects.create(
-        ref=f"FAC-G1{tag}", firm=gamma, name="Gamma farm", region="jambyl", capacity_mw=Decimal("3")
-    )
-    jb1 = GridConnection.objects.create(meter_id=f"JB-1{tag}", operator="T", region="jambyl", tariff="industrial")
-    jb2 = GridConnection.objects.create(meter_id=f"JB-2{tag}", operator="T", region="jambyl", tariff="industrial")
-    farm.connections.add(jb1, jb2)
+    jb1 = GridConnectionFactory(meter_id=f"JB-1{tag}", region="jambyl")
+    jb2 = GridConnectionFactory(meter_id=f"JB-2{tag}", region="jambyl")
+    farm = FacilityFactory(ref=f"FAC-G1{tag}", firm=gamma, region="jambyl", capacity_mw=3, connections=[jb1, jb2])
     farm_stopped_on = today - dt.timedelta(days=3)
-    farm_stopped_at = dt.datetime.combine(farm_stopped_on, dt.time.min, tzinfo=dt.UTC)
+    farm_stopped_at = clock.day_start(farm_stopped_on)
     _readings(jb1, (farm_stopped_at - 2 * hour, 1000), (farm_stopped_at - 3 * hour, 1000))
     _readings(jb2, (farm_stopped_at - 2 * hour, 500))
-    EnforcementAction.objects.create(
-        action="operation_cancelled", firm=gamma, facility=farm, region="jambyl", date=farm_stopped_on
-    )
-    EnforcementAction.objects.create(
+    EnforcementActionFactory(action="operation_cancelled", firm=gamma, facility=farm, date=farm_stopped_on)
+    EnforcementActionFactory(
         action="equipment_confiscated",
         firm=gamma,
         facility=farm,
-        region="jambyl",
         date=farm_stopped_on,
         devices=200,
         value_usd=Decimal("500000"),
     )
     # Dated after the day reported on: not counted.
-    EnforcementAction.objects.create(
-        action="voluntary_closure", firm=gamma, region="jambyl", date=today + dt.timedelta(days=1)
-    )
+    EnforcementActionFactory(action="voluntary_closure", firm=gamma, region="jambyl", date=today + dt.timedelta(days=1))
 
     # A licensed firm: one 12 MW licence over a 6 MW and a 2 MW facility in two regions; an expired one.
-    delta = Firm.objects.create(bin=_bin(f"delta{tag}"), name=f"Delta{tag}", region="karaganda")
-    d1 = Facility.objects.create(ref=f"FAC-D1{tag}", firm=delta, name="D1", region="karaganda", capacity_mw=6)
-    d2 = Facility.objects.create(ref=f"FAC-D2{tag}", firm=delta, name="D2", region="pavlodar", capacity_mw=2)
-    d3 = Facility.objects.create(ref=f"FAC-D3{tag}", firm=delta, name="D3", region="karaganda", capacity_mw=50)
-    d1.connections.add(
-        GridConnection.objects.create(meter_id=f"KR-D1{tag}", operator="T", region="karaganda", tariff="industrial")
+    delta = FirmFactory(name=f"Delta{tag}", region="karaganda")
+    d1 = FacilityFactory(
+        ref=f"FAC-D1{tag}",
+        firm=delta,
+        capacity_mw=6,
+        connections=[GridConnectionFactory(meter_id=f"KR-D1{tag}", region="karaganda")],
     )
-    in_force = Licence.objects.create(
+    d2 = FacilityFactory(ref=f"FAC-D2{tag}", firm=delta, region="pavlodar", capacity_mw=2)
+    d3 = FacilityFactory(ref=f"FAC-D3{tag}", firm=delta, capacity_mw=50)
+    in_force = LicenceFactory(
         number=f"KZ-DM-1{tag}",
         firm=delta,
         capacity_mw=12,
-        status="active",
         valid_from=today - dt.timedelta(days=100),
         valid_until=today + dt.timedelta(days=900),
+        facilities=[d1, d2],
     )
-    in_force.facilities.add(d1, d2)
-    expired = Licence.objects.create(
+    LicenceFactory(
         number=f"KZ-DM-2{tag}",
         firm=delta,
         capacity_mw=50,
         status="expired",
         valid_from=today - dt.timedelta(days=1200),
         valid_until=today - dt.timedelta(days=10),
+        facilities=[d3],
     )
-    expired.facilities.add(d3)
 
     # Suspected illegal: a meter with an open UNLICENSED_MINING flag (0.75 MW on average over the hours metered),
     # and the lapsed facility with an open NO_VALID_LICENCE flag (3 MW on its meter).
-    farm_meter = GridConnection.objects.create(
-        meter_id=f"KR-9{tag}", operator="T", region="karaganda", tariff="residential"
-    )
+    farm_meter = GridConnectionFactory(meter_id=f"KR-9{tag}", region="karaganda", tariff="residential")
     _readings(
         farm_meter,
         *[(as_of - (i + 1) * hour, 1000) for i in range(10)],
         *[(as_of - (i + 11) * hour, 500) for i in range(10)],
         (as_of - dt.timedelta(days=30, hours=1), 9000),
     )
-    d3_meter = GridConnection.objects.create(
-        meter_id=f"KR-D3{tag}", operator="T", region="karaganda", tariff="industrial"
-    )
+    d3_meter = GridConnectionFactory(meter_id=f"KR-D3{tag}", region="karaganda")
     d3.connections.add(d3_meter)
     _readings(d3_meter, *[(as_of - (i + 1) * hour, 3000) for i in range(4)])
-    GridConnection.objects.create(meter_id=f"AS-1{tag}", operator="T", region="astana", tariff="residential")
+    GridConnectionFactory(meter_id=f"AS-1{tag}", region="astana", tariff="residential")
 
     # Flags in different weeks (weeks start on Monday, UTC).
-    this_monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time.min, tzinfo=dt.UTC)
+    this_monday = clock.day_start(today - dt.timedelta(days=today.weekday()))
     _flag(rule="UNLICENSED_MINING", severity="high", connection=farm_meter, created_at=as_of - hour)
     _flag(rule="NO_VALID_LICENCE", severity="high", facility=d3, created_at=this_monday - dt.timedelta(days=12))
     _flag(rule="MISSING_DECLARATION", severity="low", facility=d1, created_at=this_monday - dt.timedelta(days=19))
@@ -228,7 +185,7 @@ def test_a_firm_user_is_sent_to_the_login(client, alice):
 
 
 def test_a_staff_user_without_a_registry_role_is_refused(client, db):
-    client.force_login(User.objects.create_user("stan", password="pass", is_staff=True))
+    client.force_login(StaffFactory(username="stan"))
 
     assert client.get(URL).status_code == 403
 
@@ -245,7 +202,7 @@ def test_the_admin_index_links_to_the_dashboard(client, regulator):
 
 
 def test_enforcement_sums_actions_up_to_the_day(world):
-    summary = dashboard.enforcement_summary(today=AS_OF.date())
+    summary = dashboard.enforcement_summary(today=clock.date_of(AS_OF))
 
     total = summary.total
     assert (total.voluntary_closures, total.operations_cancelled, total.operations_stopped) == (1, 2, 3)
@@ -259,8 +216,8 @@ def test_enforcement_sums_actions_up_to_the_day(world):
 
 
 def test_legal_status_is_counted_per_region(world):
-    facilities = dashboard.facility_status_by_region(today=AS_OF.date())
-    connections = dashboard.connection_status_by_region(today=AS_OF.date())
+    facilities = dashboard.facility_status_by_region(today=clock.date_of(AS_OF))
+    connections = dashboard.connection_status_by_region(today=clock.date_of(AS_OF))
 
     def table(status_table):
         columns = dashboard.STATUS_COLUMNS
@@ -293,7 +250,7 @@ def test_licensed_capacity_is_split_by_region_and_set_against_suspected_load(wor
 
 
 def test_power_released_is_the_load_before_each_stopping_action(world):
-    released = dashboard.power_released(today=AS_OF.date(), days=30)
+    released = dashboard.power_released(today=clock.date_of(AS_OF), days=30)
 
     by_region = {
         r.region: (r.voluntary_closure_mw, r.operation_cancelled_mw, r.sites, r.metered_sites) for r in released.regions
@@ -321,7 +278,7 @@ def test_flags_are_counted_per_week_and_severity(world):
 
 
 def test_the_page_shows_the_figures_as_tables_and_as_chart_data(client, regulator):
-    arrange_world(timezone.now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0))
+    arrange_world(clock.hour_floor(clock.now()))
     client.force_login(regulator)
 
     response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
@@ -347,7 +304,7 @@ def test_the_page_shows_the_figures_as_tables_and_as_chart_data(client, regulato
 
 @pytest.mark.slow
 def test_the_demo_shows_the_2022_campaign(client, regulator):
-    demo_seed(today=timezone.now().date(), connections=120, days=1, months=0)
+    demo_seed(today=clock.today(), connections=120, days=1, months=0)
     client.force_login(regulator)
 
     page = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -361,7 +318,7 @@ def test_the_demo_shows_the_2022_campaign(client, regulator):
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, regulator, django_assert_max_num_queries):
-    as_of = timezone.now().astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    as_of = clock.hour_floor(clock.now())
     arrange_world(as_of)
     client.force_login(regulator)
     with CaptureQueriesContext(connection) as small:

@@ -10,76 +10,48 @@ from django.test import Client
 from django.urls import reverse
 from pghistory.models import Events
 
+from registry import clock
 from registry.models import (
     EnforcementAction,
     Facility,
     Firm,
     Flag,
-    GridConnection,
     Inspection,
     Licence,
     LicenceCoverage,
 )
-from registry.services import licences as licence_service
-from tests.conftest import BIN_C
+from tests.factories import BIN_C, FlagFactory, GridConnectionFactory, LicenceFactory
 
 TODAY = dt.date(2025, 6, 10)
-WINDOW = {
-    "window_start": dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
-    "window_end": dt.datetime(2025, 5, 31, tzinfo=dt.UTC),
-}
+WINDOW_END = dt.datetime(2025, 5, 31, tzinfo=dt.UTC)
 FLAGS = reverse("admin:registry_flag_changelist")
 LICENCES = reverse("admin:registry_licence_changelist")
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def rita(client, regulator):
-    """The regulator's browser, in English."""
-    client.force_login(regulator)
-    client.cookies["django_language"] = "en"
-    return client
 
 
 @pytest.fixture
 def beta_flag(firm_b):
     """An open NO_VALID_LICENCE flag on Beta's unlicensed facility."""
     site = Facility.objects.get(ref="FAC-B1")
-    return Flag.objects.create(
+    return FlagFactory(
         rule="NO_VALID_LICENCE",
-        severity="high",
-        subject_type="facility",
-        subject_ref=site.ref,
         facility=site,
         firm=firm_b,
         evidence={"avg_mw": 0.8, "coverage": 0.9},
-        **WINDOW,
+        window_end=WINDOW_END,
     )
 
 
 @pytest.fixture
 def barn_flag(db):
     """An open UNLICENSED_MINING flag on a residential meter with no consumer BIN."""
-    meter = GridConnection.objects.create(
+    meter = GridConnectionFactory(
         meter_id="KR-0099",
         operator="Karaganda REC",
         region="karaganda",
         tariff="residential",
         consumer_name="Household Serikbayev",
     )
-    return Flag.objects.create(
-        rule="UNLICENSED_MINING",
-        severity="high",
-        subject_type="connection",
-        subject_ref=meter.meter_id,
-        connection=meter,
-        evidence={"avg_mw": 1.4},
-        **WINDOW,
-    )
+    return FlagFactory(rule="UNLICENSED_MINING", connection=meter, evidence={"avg_mw": 1.4}, window_end=WINDOW_END)
 
 
 def messages_of(response) -> list[tuple[str, str]]:
@@ -187,7 +159,7 @@ def test_a_decided_flag_refuses_a_second_decision_with_a_message(rita, beta_flag
 
 
 def test_a_regulator_suspends_a_licence_for_three_months(rita, firm_a, monkeypatch):
-    monkeypatch.setattr(licence_service, "_today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
     licence = Licence.objects.get(number="KZ-DM-2024-000001")
 
     response = act(rita, LICENCES, "suspend", [licence], apply="1", months="3", reason="Over capacity in May")
@@ -247,8 +219,9 @@ def test_granting_an_active_licence_is_refused_and_keeps_its_number(rita, firm_a
 
 
 def test_granting_over_a_facility_held_by_another_licence_shows_why_and_changes_nothing(rita, firm_a, firm_b):
-    application = Licence.objects.create(firm=firm_b, capacity_mw=Decimal("3"))
-    application.facilities.add(Facility.objects.get(ref="FAC-A1"))
+    application = LicenceFactory(
+        firm=firm_b, status="applied", capacity_mw=Decimal("3"), facilities=[Facility.objects.get(ref="FAC-A1")]
+    )
 
     response = act(rita, LICENCES, "grant", [application], apply="1", valid_from="2025-06-10")
 
@@ -259,11 +232,10 @@ def test_granting_over_a_facility_held_by_another_licence_shows_why_and_changes_
 
 
 def test_covering_a_facility_held_by_another_licence_in_the_admin_shows_a_form_error(rita, firm_a, firm_b):
-    other = Licence.objects.create(
+    other = LicenceFactory(
         number="KZ-DM-2025-000002",
         firm=firm_b,
         capacity_mw=Decimal("4"),
-        status="active",
         valid_from=dt.date(2025, 1, 1),
         valid_until=dt.date(2027, 12, 31),
     )

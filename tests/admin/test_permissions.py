@@ -1,4 +1,4 @@
-"""Who may do what in /admin/ (CONTRACT §2), checked through the pages themselves."""
+"""Who may do what in /admin/ (docs/rules.md, "Who sees what"), checked through the pages themselves."""
 
 import datetime as dt
 
@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from registry.models import EnforcementAction, Facility, Firm, Flag, GridConnection, Inspection, Licence
+from tests.factories import EnforcementActionFactory, FlagFactory, InspectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,16 +25,6 @@ SYSTEM_WRITTEN = {
     "taskoutbox",
 }
 STAFF = ["regulator", "inspector", "auditor"]
-WINDOW = {
-    "window_start": dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
-    "window_end": dt.datetime(2025, 5, 31, tzinfo=dt.UTC),
-}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The cast's passwords are hashed cheaply: these tests are about roles, not password storage."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def url(model, view: str, *args) -> str:
@@ -49,17 +40,15 @@ def login(client, request, who: str):
 def records(firm_a, inspector):
     """One record of each kind a regulator works with."""
     site = Facility.objects.get(ref="FAC-A1")
-    flag = Flag.objects.create(
+    flag = FlagFactory(
         rule="OVER_CAPACITY",
         severity="medium",
-        subject_type="licence",
-        subject_ref="KZ-DM-2024-000001",
         licence=Licence.objects.get(),
         firm=firm_a,
         evidence={"peak_to_capacity": 1.3},
-        **WINDOW,
+        window_end=dt.datetime(2025, 5, 31, tzinfo=dt.UTC),
     )
-    inspection = Inspection.objects.create(
+    inspection = InspectionFactory(
         facility=site,
         firm=firm_a,
         flag=flag,
@@ -68,9 +57,7 @@ def records(firm_a, inspector):
         findings="Two racks over the plan",
     )
     inspection.inspectors.set([inspector])
-    action = EnforcementAction.objects.create(
-        action="fine", firm=firm_a, facility=site, region="pavlodar", date=dt.date(2025, 6, 2), fine_kzt=500_000
-    )
+    action = EnforcementActionFactory(firm=firm_a, facility=site, date=dt.date(2025, 6, 2), fine_kzt=500_000)
     return {
         Firm: firm_a,
         Facility: site,

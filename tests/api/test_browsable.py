@@ -2,7 +2,7 @@
 
 import pytest
 
-from .test_registry_permissions import ENDPOINTS
+from tests.api.helpers import ENDPOINTS
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

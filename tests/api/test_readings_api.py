@@ -4,29 +4,26 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import translation
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from registry.models import GridConnection, GridOperatorAccount, MeterReading
+from registry.models import MeterReading
+from tests.api.helpers import token_client
+from tests.factories import GridConnectionFactory
 
 URL = "/api/v1/readings/"
 
 
 @pytest.fixture
 def meters(db):
-    GridConnection.objects.create(meter_id="PV-1", operator="Pavlodar REC", region="pavlodar", tariff="industrial")
-    GridConnection.objects.create(meter_id="KR-1", operator="Karaganda Grid", region="karaganda", tariff="industrial")
+    GridConnectionFactory(meter_id="PV-1", operator="Pavlodar REC", region="pavlodar")
+    GridConnectionFactory(meter_id="KR-1", operator="Karaganda Grid", region="karaganda")
 
 
 @pytest.fixture
-def pavlodar_grid(db):
-    user = User.objects.create_user("pavlodar-feed")
-    GridOperatorAccount.objects.create(user=user, operator="Pavlodar REC")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+def pavlodar_grid(grid_operator):
+    """Pavlodar REC's feed, sending its token."""
+    return token_client(grid_operator)
 
 
 def test_a_grid_operator_pushes_a_json_list(pavlodar_grid, meters):

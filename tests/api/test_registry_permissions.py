@@ -7,15 +7,10 @@ token gets 403 on all of it; no credentials is 401.
 """
 
 import pytest
-from django.contrib.auth.models import User
 
 from registry.models import FirmMembership
-
-from .conftest import api_client, token_client
-
-FIRM_ENDPOINTS = ["firms", "facilities", "licences", "declarations"]
-STAFF_ENDPOINTS = ["flags", "inspections", "enforcement-actions"]
-ENDPOINTS = FIRM_ENDPOINTS + STAFF_ENDPOINTS
+from tests.api.helpers import ENDPOINTS, FIRM_ENDPOINTS, STAFF_ENDPOINTS, api_client, token_client
+from tests.factories import StaffFactory, UserFactory
 
 
 def url(endpoint: str, pk: int | None = None) -> str:
@@ -102,13 +97,13 @@ def test_a_firm_users_session_is_scoped_like_their_token(client, world, alice, e
 
 
 def test_staff_without_a_group_read_nothing(world):
-    api = api_client(User.objects.create_user("newhire", is_staff=True))
+    api = api_client(StaffFactory(username="newhire"))
 
     assert [api.get(url(e)).status_code for e in ENDPOINTS] == [403] * len(ENDPOINTS)
 
 
 def test_an_account_linked_to_no_firm_reads_nothing(world):
-    api = api_client(User.objects.create_user("drifter"))
+    api = api_client(UserFactory(username="drifter"))
 
     assert [api.get(url(e)).status_code for e in ENDPOINTS] == [403] * len(ENDPOINTS)
 

@@ -9,9 +9,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry.models import EnforcementAction, Facility, Firm, Flag, Licence, PowerDeclaration
-
-from .conftest import WINDOW_END, api_client
+from registry.models import Facility, Firm, Flag, PowerDeclaration
+from tests.api.helpers import api_client
+from tests.factories import (
+    WINDOW_END,
+    EnforcementActionFactory,
+    FacilityFactory,
+    FirmFactory,
+    FlagFactory,
+    LicenceFactory,
+    PowerDeclarationFactory,
+)
 
 
 @pytest.fixture
@@ -68,7 +76,7 @@ def test_licences_filter_by_status_dates_and_facility(world, staff_api):
 
 
 def test_declarations_filter_by_month_and_facility_ref(world, staff_api):
-    PowerDeclaration.objects.create(facility=world.a.facility, month=dt.date(2026, 10, 1), consumed_mwh=Decimal(1))
+    PowerDeclarationFactory(facility=world.a.facility, month=dt.date(2026, 10, 1), consumed_mwh=Decimal(1))
 
     assert ids(staff_api.get("/api/v1/declarations/", {"month": "2026-09", "facility_ref": "FAC-A1"})) == [
         world.a.declaration.pk
@@ -92,7 +100,7 @@ def test_flags_filter_by_status_firm_bin_and_region(world, staff_api):
 
 
 def test_enforcement_filters_by_action_and_date(world, staff_api):
-    EnforcementAction.objects.create(
+    EnforcementActionFactory(
         action="voluntary_closure", firm=world.b.firm, region="karaganda", date=dt.date(2022, 9, 1)
     )
 
@@ -186,7 +194,7 @@ def test_ordering_by_a_listed_field(world, staff_api):
 
 def test_page_numbers_count_and_link(firm_a, staff_api):
     for n in range(4):
-        Firm.objects.create(bin=f"10000000000{n}", name=f"Firm {n}", region="astana")
+        FirmFactory(name=f"Firm {n}", region="astana")
 
     first = staff_api.get("/api/v1/firms/", {"page_size": 2, "ordering": "name"})
     rest, _ = walk(staff_api, "/api/v1/firms/", {"page_size": 2, "ordering": "name"})
@@ -198,13 +206,10 @@ def test_page_numbers_count_and_link(firm_a, staff_api):
 @pytest.fixture
 def many_declarations(firm_a) -> list[int]:
     """21 facilities × 2 months: many rows share a month, the first ordering field."""
-    facilities = [
-        Facility.objects.create(ref=f"FAC-X{n:02}", firm=firm_a, name=f"Site {n}", region="pavlodar", capacity_mw=1)
-        for n in range(21)
-    ]
+    facilities = [FacilityFactory(ref=f"FAC-X{n:02}", firm=firm_a, capacity_mw=1) for n in range(21)]
     for month in (dt.date(2026, 8, 1), dt.date(2026, 9, 1)):
         for facility in facilities:
-            PowerDeclaration.objects.create(facility=facility, month=month, consumed_mwh=Decimal("10"))
+            PowerDeclarationFactory(facility=facility, month=month, consumed_mwh=Decimal("10"))
     return list(PowerDeclaration.objects.order_by("-month", "facility__ref", "-pk").values_list("pk", flat=True))
 
 
@@ -261,25 +266,9 @@ def test_a_cursor_with_a_far_offset_still_pages(world, staff_api):
 @pytest.mark.parametrize(
     "endpoint, grow",
     [
-        (
-            "facilities",
-            lambda firm, n: Facility.objects.create(
-                ref=f"FAC-Q{n}", firm=firm, name="q", region="pavlodar", capacity_mw=1
-            ),
-        ),
-        ("licences", lambda firm, n: Licence.objects.create(firm=firm, capacity_mw=1)),
-        (
-            "flags",
-            lambda firm, n: Flag.objects.create(
-                rule="RELATED_PARTY",
-                severity="low",
-                subject_type="firm",
-                subject_ref=f"{n}",
-                firm=firm,
-                window_start=WINDOW_END - dt.timedelta(days=1),
-                window_end=WINDOW_END,
-            ),
-        ),
+        ("facilities", lambda firm, n: FacilityFactory(firm=firm, capacity_mw=1)),
+        ("licences", lambda firm, n: LicenceFactory(firm=firm, capacity_mw=1, status="applied")),
+        ("flags", lambda firm, n: FlagFactory(rule="RELATED_PARTY", severity="low", firm=firm, subject_ref=f"{n}")),
     ],
 )
 def test_a_list_costs_the_same_queries_for_one_row_or_many(world, staff_api, endpoint, grow):

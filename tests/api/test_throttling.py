@@ -1,6 +1,6 @@
 """Request rates: anonymous clients and accounts are throttled separately, with a 429 and Retry-After."""
 
-from .conftest import api_client
+from tests.api.helpers import api_client
 
 
 def _with_rates(settings, **rates):

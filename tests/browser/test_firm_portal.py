@@ -1,17 +1,18 @@
 """A firm's month in the portal, in a real browser: register a facility, declare, correct, then read it in Kazakh."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
-from registry.models import Facility, GridConnection, PowerDeclaration
+from registry import clock
+from registry.models import Facility, PowerDeclaration
 from tests.browser.waits import Steps
+from tests.factories import GridConnectionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,13 +23,8 @@ SCREENSHOT = "/tmp/portal_kk.png"
 @pytest.fixture
 def meter(firm_a):
     """A meter the grid company has under firm A's BIN: a facility that lists it is linked to it at once."""
-    return GridConnection.objects.create(
-        meter_id=METER,
-        operator="Pavlodar REC",
-        consumer_name=firm_a.name,
-        consumer_bin=firm_a.bin,
-        region="pavlodar",
-        tariff="industrial",
+    return GridConnectionFactory(
+        meter_id=METER, operator="Pavlodar REC", consumer_name=firm_a.name, consumer_bin=firm_a.bin, region="pavlodar"
     )
 
 
@@ -76,7 +72,7 @@ def test_firm_registers_a_facility_declares_and_corrects_its_month_then_reads_th
     browser, live_server, alice, firm_a, meter
 ):
     page = Portal(browser, live_server.url)
-    month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # the last month that ended
+    month = clock.previous_month(clock.today())  # the last month that ended
     with translation.override("kk"):
         heading_kk, superseded_kk, filed_kk = (
             translation.gettext(text) for text in ("Monthly declarations", "Superseded", "Filed")

@@ -13,8 +13,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 
-from registry.models import Facility, Firm, Flag, GridConnection, Inspection
+from registry import clock
+from registry.models import Facility, Firm, Flag, Inspection
 from tests.browser.waits import Steps
+from tests.factories import FacilityFactory, FlagFactory, GridConnectionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,65 +32,40 @@ def world(firm_b, inspector):
     high flag, already under inspection, which keeps FAC-X "suspected illegal" until someone records the visit.
     """
     window_end = timezone.now().replace(minute=0, second=0, microsecond=0)
-    window = {"window_start": window_end - dt.timedelta(days=30), "window_end": window_end}
     fac_b1 = Facility.objects.get(ref="FAC-B1")
-    fac_x = Facility.objects.create(
-        ref="FAC-X", firm=firm_b, name="Beta site X", region="karaganda", capacity_mw=Decimal("6")
-    )
+    fac_x = FacilityFactory(ref="FAC-X", firm=firm_b, name="Beta site X", capacity_mw=Decimal("6"))
     for facility, meter_id in ((fac_b1, "KR-0001"), (fac_x, "KR-0002")):
-        facility.connections.add(
-            GridConnection.objects.create(
-                meter_id=meter_id, operator="Karaganda REC", region="karaganda", tariff="industrial"
-            )
-        )
-    hidden_high = GridConnection.objects.create(
+        facility.connections.add(GridConnectionFactory(meter_id=meter_id, operator="Karaganda REC", region="karaganda"))
+    hidden_high = GridConnectionFactory(
         meter_id="AL-7001", operator="Almaty REC", region="almaty", tariff="residential"
     )
-    hidden_medium = GridConnection.objects.create(
+    hidden_medium = GridConnectionFactory(
         meter_id="AL-7002", operator="Almaty REC", region="almaty", tariff="commercial"
     )
     facility_evidence = {"avg_mw": 2.4, "peak_mw": 2.9, "coverage": 0.98, "load_factor": 0.83}
     farm_evidence = {"avg_mw": 0.52, "peak_mw": 0.55, "coverage": 1.0, "load_factor": 0.95}
     return {
-        "b1": Flag.objects.create(
-            rule="NO_VALID_LICENCE",
-            severity="high",
-            subject_type="facility",
-            subject_ref="FAC-B1",
-            facility=fac_b1,
-            firm=firm_b,
-            evidence=facility_evidence,
-            **window,
-        ),
-        "farm": Flag.objects.create(
+        "b1": FlagFactory(facility=fac_b1, firm=firm_b, evidence=facility_evidence, window_end=window_end),
+        "farm": FlagFactory(
             rule="UNLICENSED_MINING",
-            severity="high",
-            subject_type="connection",
-            subject_ref="AL-7001",
             connection=hidden_high,
             evidence={**farm_evidence, "tariff": "residential"},
-            **window,
+            window_end=window_end,
         ),
-        "medium": Flag.objects.create(
+        "medium": FlagFactory(
             rule="UNLICENSED_MINING",
             severity="medium",
-            subject_type="connection",
-            subject_ref="AL-7002",
             connection=hidden_medium,
             evidence={**farm_evidence, "tariff": "commercial"},
-            **window,
+            window_end=window_end,
         ),
-        "x": Flag.objects.create(
-            rule="NO_VALID_LICENCE",
-            severity="high",
+        "x": FlagFactory(
             status="under_inspection",
-            subject_type="facility",
-            subject_ref="FAC-X",
             facility=fac_x,
             firm=firm_b,
             assigned_to=inspector,
             evidence=facility_evidence,
-            **window,
+            window_end=window_end,
         ),
     }
 
@@ -199,7 +176,7 @@ def test_regulator_triages_high_flags_then_an_inspection_makes_the_site_illegal(
     page.click_through(page.link("Record an inspection"))
     assert page.find("//h1").text == "Add inspection"
     assert "FAC-X — Beta site X" in page.text(".field-facility")
-    visit = timezone.localdate() - dt.timedelta(days=1)
+    visit = clock.today() - dt.timedelta(days=1)
     date = browser.find_element(By.ID, "id_date")
     date.clear()
     date.send_keys(visit.isoformat())

@@ -1,4 +1,4 @@
-"""`manage.py detect [--as-of ISO] [--window-days N] [--json]` (CONTRACT §6), and the flags it leaves behind."""
+"""`manage.py detect [--as-of ISO] [--window-days N] [--json]` (README.md, "Commands") and the flags it leaves."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""`manage.py export DATASET [--out FILE] [--from] [--to] [--region] [--status] [--meter]` (CONTRACT §6–7)."""
+"""`manage.py export DATASET [--out] [--from] [--to] [--region] [--status] [--meter]` (docs/rules.md, "Exports")."""
 
 import csv
 import datetime as dt
@@ -13,7 +13,7 @@ from django.utils.translation import override
 from pghistory.models import Events
 
 from registry.models import ExportLog, Firm, GridConnection, MeterReading
-from tests.conftest import BIN_A, BIN_B
+from tests.factories import BIN_A, BIN_B
 
 BOM = "\ufeff".encode()
 

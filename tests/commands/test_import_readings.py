@@ -1,4 +1,4 @@
-"""`manage.py import_readings FILE [FILE…]` (CONTRACT §6): counts on stdout, errors on stderr, exit status 1."""
+"""`manage.py import_readings FILE [FILE…]` (README.md, "Commands"): counts on stdout, errors on stderr, exit 1."""
 
 import io
 import types

@@ -1,4 +1,4 @@
-"""`manage.py import_register DIR` (CONTRACT §6): counts on stdout, errors on stderr, exit status 1."""
+"""`manage.py import_register DIR` (README.md, "Commands"): counts on stdout, errors on stderr, exit status 1."""
 
 import io
 

@@ -1,5 +1,6 @@
-"""Small builders for the detection tests: meters, facilities, licences and hourly readings.
+"""Short positional builders for the detection tests: meters, facilities, licences and hourly readings.
 
+The rows come from tests/factories.py; these only read better where a test lays out many of them.
 Readings go in with one bulk_create per call, so a test can write a few
 thousand hours without slowing the suite. Every instant is UTC.
 """
@@ -7,17 +8,16 @@ thousand hours without slowing the suite. Every instant is UTC.
 import datetime as dt
 from decimal import Decimal
 
-from registry.models import (
-    DetectionRun,
-    Facility,
-    Firm,
-    GridConnection,
-    Licence,
-    MeterReading,
-    PowerDeclaration,
-)
+from registry.models import DetectionRun, Facility, Firm, GridConnection, Licence, MeterReading, PowerDeclaration
 from registry.services.detection import detection_run, detection_run_create
-from registry.validators import bin_check_digit
+from tests.factories import (
+    FacilityFactory,
+    FirmFactory,
+    GridConnectionFactory,
+    LicenceFactory,
+    PowerDeclarationFactory,
+    bin_from,
+)
 
 HOUR = dt.timedelta(hours=1)
 
@@ -27,27 +27,18 @@ def at(year: int, month: int, day: int, hour: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, tzinfo=dt.UTC)
 
 
-def bin_from(first_eleven: str) -> str:
-    """A valid BIN: the eleven digits given and their check digit."""
-    check = bin_check_digit(first_eleven)
-    assert check is not None, f"{first_eleven} has no check digit"
-    return f"{first_eleven}{check}"
-
-
 def firm(first_eleven: str, name: str, **fields) -> Firm:
-    return Firm.objects.create(bin=bin_from(first_eleven), name=name, region=fields.pop("region", "pavlodar"), **fields)
+    return FirmFactory(bin=bin_from(first_eleven), name=name, **fields)
 
 
 def meter(meter_id: str, *, tariff: str = "industrial") -> GridConnection:
-    return GridConnection.objects.create(meter_id=meter_id, operator="Pavlodar REC", region="pavlodar", tariff=tariff)
+    """A Pavlodar REC meter in Pavlodar."""
+    return GridConnectionFactory(meter_id=meter_id, tariff=tariff)
 
 
 def facility(ref: str, owner: Firm, *meters: GridConnection, capacity_mw: str = "10") -> Facility:
-    site = Facility.objects.create(
-        ref=ref, firm=owner, name=f"Site {ref}", region="pavlodar", capacity_mw=Decimal(capacity_mw)
-    )
-    site.connections.add(*meters)
-    return site
+    """A site in Pavlodar (whatever the owner's region) on the meters given."""
+    return FacilityFactory(ref=ref, firm=owner, region="pavlodar", capacity_mw=Decimal(capacity_mw), connections=meters)
 
 
 def licence(
@@ -59,21 +50,21 @@ def licence(
     valid_from: dt.date = dt.date(2024, 1, 1),
     valid_until: dt.date = dt.date(2026, 12, 31),
 ) -> Licence:
-    dated = status not in ("applied", "under_review", "rejected")
-    granted = Licence.objects.create(
+    """A licence over the sites; an application (applied, under review, rejected) keeps no number and no dates."""
+    dated = status not in Licence.UNDATED_STATUSES
+    return LicenceFactory(
         number=number if dated else None,
         firm=owner,
         capacity_mw=Decimal(capacity_mw),
         status=status,
         valid_from=valid_from if dated else None,
         valid_until=valid_until if dated else None,
+        facilities=sites,
     )
-    granted.facilities.add(*sites)
-    return granted
 
 
 def declaration(site: Facility, month: dt.date, consumed_mwh: str) -> PowerDeclaration:
-    return PowerDeclaration.objects.create(facility=site, month=month, consumed_mwh=Decimal(consumed_mwh))
+    return PowerDeclarationFactory(facility=site, month=month, consumed_mwh=Decimal(consumed_mwh))
 
 
 def readings(connection: GridConnection, values: dict[dt.datetime, str | int]) -> None:

@@ -1,4 +1,4 @@
-"""The set-based SQL metrics of CONTRACT §4 against small hand-computed fixtures in PostgreSQL."""
+"""The set-based SQL metrics of docs/rules.md, "Detection", against small hand-computed fixtures in PostgreSQL."""
 
 import datetime as dt
 from decimal import Decimal
@@ -17,9 +17,10 @@ from registry.detection.metrics import (
     unlinked_connection_loads,
 )
 from registry.detection.rules import OwnerLink, UndeclaredMonth
-from registry.models import EnforcementAction, Ownership, Person, PowerDeclaration
+from registry.models import Person, PowerDeclaration
 from registry.services.readings import bytes_source, readings_import
 from tests.detection.fixtures import HOUR, at, declaration, facility, firm, licence, meter, readings
+from tests.factories import EnforcementActionFactory, OwnershipFactory, PersonFactory, PowerDeclarationFactory
 
 START = at(2025, 3, 1)
 AS_OF = at(2025, 3, 11)
@@ -172,14 +173,19 @@ def test_months_ending_in_the_window(start, end, months):
 @pytest.mark.parametrize(
     "start, end, due",
     [
-        (at(2025, 1, 17), at(2025, 2, 16), [(JANUARY, at(2025, 2, 16))]),  # deadline exactly at as_of
-        (at(2025, 2, 16), at(2025, 3, 16), [(FEBRUARY, at(2025, 3, 16))]),  # January's exactly at the start
-        (at(2025, 1, 17), at(2025, 2, 15, 23), []),  # the whole 15th is still in time
-        (at(2025, 1, 1), at(2025, 1, 31), [(dt.date(2024, 12, 1), at(2025, 1, 16))]),
+        # A deadline is the end of the 15th in Almaty (UTC+5): 19:00 UTC on the 15th.
+        (at(2025, 1, 17), at(2025, 2, 15, 19), [(JANUARY, at(2025, 2, 15, 19))]),  # deadline exactly at as_of
+        (at(2025, 2, 15, 19), at(2025, 3, 15, 19), [(FEBRUARY, at(2025, 3, 15, 19))]),  # January's at the start
+        (at(2025, 1, 17), at(2025, 2, 15, 18), []),  # 23:00 on the 15th in Almaty is still in time
+        (at(2025, 1, 1), at(2025, 1, 31), [(dt.date(2024, 12, 1), at(2025, 1, 15, 19))]),
         (
             at(2025, 1, 10),
             at(2025, 3, 20),
-            [(dt.date(2024, 12, 1), at(2025, 1, 16)), (JANUARY, at(2025, 2, 16)), (FEBRUARY, at(2025, 3, 16))],
+            [
+                (dt.date(2024, 12, 1), at(2025, 1, 15, 19)),
+                (JANUARY, at(2025, 2, 15, 19)),
+                (FEBRUARY, at(2025, 3, 15, 19)),
+            ],
         ),
     ],
 )
@@ -207,7 +213,7 @@ def test_declared_months_meter_the_whole_calendar_month(owner):
     )
     filed = declaration(site, FEBRUARY, "1.0")
     PowerDeclaration.objects.filter(pk=filed.pk).update(is_current=False)
-    PowerDeclaration.objects.create(facility=site, month=FEBRUARY, consumed_mwh=Decimal("1.2"), supersedes=filed)
+    PowerDeclarationFactory(facility=site, month=FEBRUARY, consumed_mwh=Decimal("1.2"), supersedes=filed)
     declaration(site, JANUARY, "0.1")
 
     (month,) = declared_months(window)
@@ -232,7 +238,7 @@ def test_declared_months_leave_out_facilities_without_a_licence_in_force(owner):
 
 
 def test_undeclared_months_need_a_licence_in_force_since_the_first_day_of_the_month(owner):
-    # Window (10 March, 20 March]: February fell due on 16 March.
+    # Window (10 March, 20 March]: February fell due at the end of 15 March in Almaty (19:00 UTC).
     window = Window(start=at(2025, 3, 10), end=at(2025, 3, 20))
     first = facility("SINCE-1ST", owner)
     licence("KZ-DM-2025-000001", owner, first, valid_from=FEBRUARY)
@@ -245,19 +251,19 @@ def test_undeclared_months_need_a_licence_in_force_since_the_first_day_of_the_mo
 
     undeclared = undeclared_months(window)
 
-    assert undeclared == [UndeclaredMonth(first.pk, "SINCE-1ST", owner.pk, FEBRUARY, at(2025, 3, 16))]
+    assert undeclared == [UndeclaredMonth(first.pk, "SINCE-1ST", owner.pk, FEBRUARY, at(2025, 3, 15, 19))]
 
 
 # RELATED_PARTY candidates
 
 
 def person(person_id: str) -> Person:
-    return Person.objects.create(person_id=person_id, full_name=f"Person {person_id}")
+    return PersonFactory(person_id=person_id, full_name=f"Person {person_id}")
 
 
 def owns(who: Person, *firms, role: str = "beneficial_owner") -> None:
     for held in firms:
-        Ownership.objects.create(firm=held, person=who, role=role)
+        OwnershipFactory(firm=held, person=who, role=role)
 
 
 # What the database requires of these actions (a case number, a device count, an amount).
@@ -270,7 +276,7 @@ REQUIRED_DETAILS = {
 
 def sanction(target, action: str, date: dt.date) -> None:
     details = REQUIRED_DETAILS.get(action, {})
-    EnforcementAction.objects.create(firm=target, action=action, date=date, region="pavlodar", **details)
+    EnforcementActionFactory(firm=target, action=action, date=date, region="pavlodar", **details)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The pure rule functions of CONTRACT §4 on both sides of every threshold (no database).
+"""The pure rule functions of docs/rules.md, "Detection", on both sides of every threshold (no database).
 
 Loads are built over a 10-day window (240 hours) so every number is exact:
 `≥` fires on the threshold, `>` and `<` do not.

@@ -1,4 +1,4 @@
-"""The CSV exports (CONTRACT §6–7): UTF-8 with BOM, one header row, ISO values, no spreadsheet formulas."""
+"""The CSV exports (docs/rules.md, "Exports"): UTF-8 with BOM, one header row, ISO values, no spreadsheet formulas."""
 
 import csv
 import datetime as dt
@@ -13,20 +13,25 @@ from django.test.utils import CaptureQueriesContext
 
 from registry.exports import DATASETS, ExportFilters
 from registry.models import (
-    EnforcementAction,
     ExportLog,
     Facility,
     Firm,
-    Flag,
     GridConnection,
-    Inspection,
-    Licence,
     MeterReading,
 )
 from registry.services.declarations import declaration_file
 from registry.services.exports import export_prepare, export_start
-from registry.validators import bin_check_digit
-from tests.conftest import BIN_A, BIN_B
+from tests.factories import (
+    BIN_A,
+    BIN_B,
+    EnforcementActionFactory,
+    FacilityFactory,
+    FirmFactory,
+    FlagFactory,
+    GridConnectionFactory,
+    InspectionFactory,
+    LicenceFactory,
+)
 
 UTC = dt.UTC
 BOM = "\ufeff".encode()
@@ -66,14 +71,6 @@ def export_rows(dataset: str, **filters) -> list[list[str]]:
 def export_dicts(dataset: str, **filters) -> list[dict[str, str]]:
     header, *rows = export_rows(dataset, **filters)
     return [dict(zip(header, row, strict=True)) for row in rows]
-
-
-def a_bin(n: int) -> str:
-    """A valid BIN numbered n (the check digit computed, prefixes with none skipped)."""
-    prefix = f"9901{n:07d}"
-    check = bin_check_digit(prefix)
-    assert check is not None, f"pick another n than {n}"
-    return prefix + str(check)
 
 
 def reading(meter_id: str, when: dt.datetime, kwh) -> MeterReading:
@@ -142,9 +139,7 @@ def test_firms_export(firm_a, firm_b):
 
 
 def test_facilities_export_joins_meter_ids_with_semicolons(firm_a, firm_b, facility_a):
-    facility_a.connections.add(
-        GridConnection.objects.create(meter_id="PV-0", operator="REC", region="pavlodar", tariff="industrial")
-    )
+    facility_a.connections.add(GridConnectionFactory(meter_id="PV-0"))
     Facility.objects.filter(pk=facility_a.pk).update(latitude=Decimal("52.3"), longitude=Decimal("76.95"), devices=3200)
 
     _, *rows = export_rows("facilities")
@@ -156,8 +151,7 @@ def test_facilities_export_joins_meter_ids_with_semicolons(firm_a, firm_b, facil
 
 
 def test_licences_export(firm_a, firm_b):
-    application = Licence.objects.create(firm=firm_b, capacity_mw=4, status="applied", subtype="II")
-    application.facilities.add(firm_b.facilities.get())
+    LicenceFactory(firm=firm_b, capacity_mw=4, status="applied", subtype="II", facilities=[firm_b.facilities.get()])
 
     _, *rows = export_rows("licences")
 
@@ -216,7 +210,7 @@ def test_declarations_export_shows_months_and_corrections(facility_a):
 
 
 def test_connections_export(firm_a):
-    GridConnection.objects.create(
+    GridConnectionFactory(
         meter_id="KR-0009",
         operator="Караганды Жарык",
         consumer_name="Ахметов Б.",
@@ -249,11 +243,9 @@ def test_readings_export_writes_utc_instants(firm_a):
 
 
 def test_flags_export(firm_a):
-    Flag.objects.create(
+    FlagFactory(
         rule="UNDER_DECLARED",
         severity="medium",
-        subject_type="facility",
-        subject_ref="FAC-A1",
         facility=firm_a.facilities.get(),
         month=dt.date(2025, 4, 1),
         window_start=dt.datetime(2025, 4, 10, tzinfo=UTC),
@@ -277,7 +269,7 @@ def test_flags_export(firm_a):
 
 
 def test_inspections_export_lists_the_inspectors(firm_b, inspector, regulator):
-    inspection = Inspection.objects.create(
+    inspection = InspectionFactory(
         facility=firm_b.facilities.get(),
         firm=firm_b,
         date=dt.date(2022, 9, 14),
@@ -305,7 +297,7 @@ def test_inspections_export_lists_the_inspectors(firm_b, inspector, regulator):
 
 
 def test_enforcement_export(firm_b):
-    EnforcementAction.objects.create(
+    EnforcementActionFactory(
         action="equipment_confiscated",
         firm=firm_b,
         facility=firm_b.facilities.get(),
@@ -314,7 +306,7 @@ def test_enforcement_export(firm_b):
         devices=2400,
         value_usd=Decimal("6900000.00"),
     )
-    EnforcementAction.objects.create(
+    EnforcementActionFactory(
         action="criminal_case", firm=firm_b, region="karaganda", date=dt.date(2022, 9, 21), case_number="2255-0001"
     )
 
@@ -365,7 +357,7 @@ def test_audit_export_shows_inserts_with_their_values(firm_a):
     ids=["equals", "plus", "minus", "at", "tab", "carriage-return"],
 )
 def test_a_text_cell_that_could_be_a_formula_gets_an_apostrophe(db, name):
-    Firm.objects.create(bin=a_bin(1), name=name, region="astana", address="=1+1")
+    FirmFactory(name=name, region="astana", address="=1+1")
 
     (row,) = export_dicts("firms")
 
@@ -374,7 +366,7 @@ def test_a_text_cell_that_could_be_a_formula_gets_an_apostrophe(db, name):
 
 
 def test_an_ordinary_text_cell_is_left_alone(db):
-    Firm.objects.create(bin=a_bin(1), name="ТОО 'Кен' = ok, +7 727", region="astana")
+    FirmFactory(name="ТОО 'Кен' = ok, +7 727", region="astana")
 
     (row,) = export_dicts("firms")
 
@@ -382,7 +374,7 @@ def test_an_ordinary_text_cell_is_left_alone(db):
 
 
 def test_numbers_are_not_prefixed_even_when_negative(firm_a):
-    Facility.objects.create(
+    FacilityFactory(
         ref="FAC-SOUTH",
         firm=firm_a,
         name="-South",
@@ -408,24 +400,8 @@ def test_region_filter(firm_a, firm_b):
 
 
 def test_region_filter_on_flags_follows_the_subject(firm_a, firm_b):
-    window = {"window_start": dt.datetime(2025, 5, 1, tzinfo=UTC), "window_end": dt.datetime(2025, 5, 31, tzinfo=UTC)}
-    licence_a = firm_a.licences.get()
-    Flag.objects.create(
-        rule="NO_VALID_LICENCE",
-        severity="high",
-        subject_type="facility",
-        subject_ref="FAC-B1",
-        facility=firm_b.facilities.get(),
-        **window,
-    )
-    Flag.objects.create(
-        rule="OVER_CAPACITY",
-        severity="medium",
-        subject_type="licence",
-        subject_ref=licence_a.number,
-        licence=licence_a,
-        **window,
-    )
+    FlagFactory(rule="NO_VALID_LICENCE", facility=firm_b.facilities.get())
+    FlagFactory(rule="OVER_CAPACITY", severity="medium", licence=firm_a.licences.get())
 
     rows = export_dicts("flags", region="pavlodar")
 
@@ -433,7 +409,7 @@ def test_region_filter_on_flags_follows_the_subject(firm_a, firm_b):
 
 
 def test_status_filter(firm_a, firm_b):
-    Licence.objects.create(firm=firm_b, capacity_mw=4, status="applied")
+    LicenceFactory(firm=firm_b, capacity_mw=4, status="applied")
 
     rows = export_dicts("licences", status="active")
 
@@ -442,7 +418,7 @@ def test_status_filter(firm_a, firm_b):
 
 def test_date_filter_includes_both_ends(firm_b):
     for day in (dt.date(2022, 8, 31), dt.date(2022, 9, 1), dt.date(2022, 9, 30), dt.date(2022, 10, 1)):
-        EnforcementAction.objects.create(action="fine", fine_kzt=1, firm=firm_b, region="karaganda", date=day)
+        EnforcementActionFactory(action="fine", fine_kzt=1, firm=firm_b, region="karaganda", date=day)
 
     rows = export_dicts("enforcement", date_from=dt.date(2022, 9, 1), date_to=dt.date(2022, 9, 30))
 
@@ -468,7 +444,7 @@ def test_date_filter_on_declarations_takes_months(facility_a):
 
 
 def test_meter_filter_on_readings(firm_a):
-    GridConnection.objects.create(meter_id="PV-0002", operator="Pavlodar REC", region="pavlodar", tariff="industrial")
+    GridConnectionFactory(meter_id="PV-0002")
     hour = dt.datetime(2025, 1, 1, tzinfo=UTC)
     reading("PV-0001", hour, "1")
     reading("PV-0002", hour, "2")
@@ -496,8 +472,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(firm_a):
         return len(queries)
 
     few = queries_for_facilities_export()
-    for n in range(30):
-        Facility.objects.create(ref=f"FAC-X{n:02d}", firm=firm_a, name=f"X{n}", region="pavlodar", capacity_mw=1)
+    FacilityFactory.create_batch(30, firm=firm_a)
 
     many = queries_for_facilities_export()
 

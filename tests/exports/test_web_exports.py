@@ -13,17 +13,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from registry.exports import DATASETS
-from registry.models import (
-    EnforcementAction,
-    ExportLog,
-    Facility,
-    Firm,
-    Flag,
-    GridConnection,
-    Inspection,
-    MeterReading,
-    PowerDeclaration,
-)
+from registry.models import ExportLog, Facility, Firm, GridConnection, MeterReading
+from tests.factories import EnforcementActionFactory, FlagFactory, InspectionFactory, PowerDeclarationFactory
 
 FORMULA = '=HYPERLINK("http://x")'
 
@@ -46,24 +37,16 @@ def world(firm_a, firm_b):
         connection=connection, period_start=dt.datetime(2026, 10, 1, 5, tzinfo=dt.UTC), kwh=Decimal("12.5")
     )
     facility = Facility.objects.get(ref="FAC-A1")
-    PowerDeclaration.objects.create(facility=facility, month=dt.date(2026, 9, 1), consumed_mwh=Decimal("100"))
-    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    Flag.objects.create(
-        rule="NO_VALID_LICENCE",
-        severity="high",
-        subject_type="facility",
-        subject_ref="FAC-B1",
+    PowerDeclarationFactory(facility=facility, month=dt.date(2026, 9, 1), consumed_mwh=Decimal("100"))
+    FlagFactory(
         facility=Facility.objects.get(ref="FAC-B1"),
         firm=firm_b,
-        window_start=now - dt.timedelta(days=30),
-        window_end=now,
+        window_end=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
         evidence={"avg_mw": 1.5},
         decision_reason=FORMULA,
     )
-    Inspection.objects.create(
-        facility=facility, firm=firm_a, date=dt.date(2026, 10, 2), findings=FORMULA, outcome="compliant"
-    )
-    EnforcementAction.objects.create(
+    InspectionFactory(facility=facility, firm=firm_a, date=dt.date(2026, 10, 2), findings=FORMULA, outcome="compliant")
+    EnforcementActionFactory(
         action="fine",
         firm=firm_b,
         region="karaganda",

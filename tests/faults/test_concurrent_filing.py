@@ -8,13 +8,14 @@ outcome is decided, so each interleaving is produced on purpose rather than by l
 import threading
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.urls import reverse
 
-from registry.models import Facility, FirmMembership, PowerDeclaration
+from registry.models import Facility, PowerDeclaration
 from registry.services import declarations
-from tests.portal.conftest import english_client, last_month
+from tests.clients import english_client
+from tests.factories import FirmUserFactory, PowerDeclarationFactory
+from tests.portal.helpers import last_month
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,16 +23,10 @@ FILED_MEANWHILE = "was filed from another session a moment ago, so yours was not
 ALREADY_DECLARED = "is already declared for FAC-A1"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def sessions(alice, firm_a):
     """Alice's browser and that of carol, a second user of firm A."""
-    carol = User.objects.create_user("carol", "carol@alpha.test", "pass")
-    FirmMembership.objects.create(user=carol, firm=firm_a)
+    carol = FirmUserFactory(username="carol", email="carol@alpha.test", firm=firm_a)
     return [english_client(alice), english_client(carol)]
 
 
@@ -126,7 +121,7 @@ def test_a_filing_that_lands_while_another_waits_to_write_is_not_overwritten_by_
 
 def test_two_corrections_of_the_same_declaration_at_once_store_one(sessions, before_the_decision):
     facility = Facility.objects.get(ref="FAC-A1")
-    current = PowerDeclaration.objects.create(facility=facility, month=last_month(), consumed_mwh=800)
+    current = PowerDeclarationFactory(facility=facility, month=last_month(), consumed_mwh=800)
     both_checked = threading.Barrier(2, timeout=10)
     before_the_decision(both_checked.wait)
     url = reverse("portal:declaration-correct", args=[current.pk])

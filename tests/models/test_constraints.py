@@ -8,7 +8,6 @@ from django.db import IntegrityError, transaction
 
 from registry.models import (
     EnforcementAction,
-    Facility,
     Firm,
     Flag,
     GridConnection,
@@ -17,13 +16,18 @@ from registry.models import (
     MeterReading,
     PowerDeclaration,
 )
-from tests.conftest import BIN_A, BIN_C
+from tests.factories import (
+    BIN_A,
+    EnforcementActionFactory,
+    FacilityFactory,
+    FirmFactory,
+    FlagFactory,
+    GridConnectionFactory,
+    LicenceFactory,
+    PowerDeclarationFactory,
+)
 
 UTC = dt.UTC
-WINDOW = {
-    "window_start": dt.datetime(2025, 5, 1, tzinfo=UTC),
-    "window_end": dt.datetime(2025, 5, 31, tzinfo=UTC),
-}
 
 
 def assert_refused(create, constraint: str) -> None:
@@ -49,42 +53,31 @@ def connection(firm_a):
     return GridConnection.objects.get(meter_id="PV-0001")
 
 
-def another_licence(firm, *, number, valid_from, valid_until, status="active"):
-    return Licence.objects.create(
-        number=number,
-        firm=firm,
-        capacity_mw=Decimal("5"),
-        valid_from=valid_from,
-        valid_until=valid_until,
-        status=status,
-    )
-
-
 # Uniqueness of natural keys
 
 
 def test_it_refuses_a_duplicate_bin(firm_a):
-    assert_refused(lambda: Firm.objects.create(bin=BIN_A, name="Copy", region="almaty"), "registry_firm_bin_key")
+    assert_refused(lambda: FirmFactory(bin=BIN_A), "registry_firm_bin_key")
 
 
 def test_it_refuses_a_duplicate_meter_id(connection):
     assert_refused(
-        lambda: GridConnection.objects.create(meter_id="PV-0001", operator="X", region="almaty", tariff="commercial"),
+        lambda: GridConnectionFactory(meter_id="PV-0001"),
         "registry_gridconnection_meter_id_key",
     )
 
 
 def test_it_refuses_a_duplicate_facility_ref(firm_a):
     assert_refused(
-        lambda: Facility.objects.create(ref="FAC-A1", firm=firm_a, name="Copy", region="almaty", capacity_mw=1),
+        lambda: FacilityFactory(ref="FAC-A1", firm=firm_a),
         "registry_facility_ref_key",
     )
 
 
 def test_it_refuses_a_duplicate_licence_number(firm_a):
     assert_refused(
-        lambda: another_licence(
-            firm_a, number="KZ-DM-2024-000001", valid_from=dt.date(2030, 1, 1), valid_until=dt.date(2030, 12, 31)
+        lambda: LicenceFactory(
+            firm=firm_a, number="KZ-DM-2024-000001", valid_from=dt.date(2030, 1, 1), valid_until=dt.date(2030, 12, 31)
         ),
         "registry_licence_number_key",
     )
@@ -92,7 +85,7 @@ def test_it_refuses_a_duplicate_licence_number(firm_a):
 
 def test_it_allows_many_applications_without_a_number(firm_a):
     for _ in range(2):
-        Licence.objects.create(firm=firm_a, capacity_mw=1, status="applied")
+        LicenceFactory(firm=firm_a, status="applied")
 
     assert Licence.objects.filter(number__isnull=True).count() == 2
 
@@ -102,7 +95,7 @@ def test_it_allows_many_applications_without_a_number(firm_a):
 
 @pytest.mark.parametrize("bad_bin", ["29141777631", "29141777631A", "", "٢٩١٤١٧٧٧٦٣١٠"])
 def test_it_refuses_a_firm_bin_that_is_not_12_ascii_digits(db, bad_bin):
-    assert_refused(lambda: Firm.objects.create(bin=bad_bin, name="Bad", region="almaty"), "firm_bin_12_digits")
+    assert_refused(lambda: FirmFactory(bin=bad_bin), "firm_bin_12_digits")
 
 
 def test_it_refuses_a_firm_bin_changed_by_update_to_11_digits(firm_a):
@@ -110,7 +103,7 @@ def test_it_refuses_a_firm_bin_changed_by_update_to_11_digits(firm_a):
 
 
 def test_it_refuses_an_unknown_region(db):
-    assert_refused(lambda: Firm.objects.create(bin=BIN_C, name="Nowhere", region="atlantis"), "firm_region_known")
+    assert_refused(lambda: FirmFactory(region="atlantis"), "firm_region_known")
 
 
 # Licences
@@ -118,15 +111,15 @@ def test_it_refuses_an_unknown_region(db):
 
 def test_it_refuses_valid_from_after_valid_until(firm_a):
     assert_refused(
-        lambda: another_licence(
-            firm_a, number="KZ-DM-X", valid_from=dt.date(2025, 6, 2), valid_until=dt.date(2025, 6, 1)
+        lambda: LicenceFactory(
+            firm=firm_a, number="KZ-DM-X", valid_from=dt.date(2025, 6, 2), valid_until=dt.date(2025, 6, 1)
         ),
         "licence_valid_from_lte_until",
     )
 
 
 def test_it_accepts_a_licence_valid_for_a_single_day(firm_a):
-    another_licence(firm_a, number="KZ-DM-X", valid_from=dt.date(2030, 6, 1), valid_until=dt.date(2030, 6, 1))
+    LicenceFactory(firm=firm_a, number="KZ-DM-X", valid_from=dt.date(2030, 6, 1), valid_until=dt.date(2030, 6, 1))
 
     assert Licence.objects.filter(number="KZ-DM-X").exists()
 
@@ -150,7 +143,7 @@ def test_it_refuses_a_granted_licence_without_number_or_dates(firm_a, missing):
 
 
 def test_it_refuses_granting_an_application_by_update_without_dates(firm_a):
-    application = Licence.objects.create(firm=firm_a, capacity_mw=1, status="under_review")
+    application = LicenceFactory(firm=firm_a, status="under_review")
 
     assert_refused(
         lambda: Licence.objects.filter(pk=application.pk).update(status="active", number="KZ-DM-X"),
@@ -163,7 +156,7 @@ def test_it_refuses_granting_an_application_by_update_without_dates(firm_a):
 
 def test_it_refuses_a_negative_facility_capacity(firm_a):
     assert_refused(
-        lambda: Facility.objects.create(ref="F-NEG", firm=firm_a, name="N", region="abai", capacity_mw=-1),
+        lambda: FacilityFactory(firm=firm_a, capacity_mw=-1),
         "facility_capacity_gte_0",
     )
 
@@ -186,7 +179,7 @@ def test_it_refuses_a_negative_reading(connection):
 
 def test_it_refuses_negative_consumed_mwh(facility):
     assert_refused(
-        lambda: PowerDeclaration.objects.create(facility=facility, month=dt.date(2025, 1, 1), consumed_mwh=-5),
+        lambda: PowerDeclarationFactory(facility=facility, month=dt.date(2025, 1, 1), consumed_mwh=-5),
         "declaration_mwh_gte_0",
     )
 
@@ -237,29 +230,29 @@ def test_it_refuses_a_second_reading_for_the_same_hour(connection):
 
 def test_it_refuses_a_second_current_declaration_for_a_month(facility):
     month = dt.date(2025, 1, 1)
-    PowerDeclaration.objects.create(facility=facility, month=month, consumed_mwh=100)
+    PowerDeclarationFactory(facility=facility, month=month, consumed_mwh=100)
 
     assert_refused(
-        lambda: PowerDeclaration.objects.create(facility=facility, month=month, consumed_mwh=90),
+        lambda: PowerDeclarationFactory(facility=facility, month=month, consumed_mwh=90),
         "declaration_one_current_per_month",
     )
 
 
 def test_it_keeps_superseded_declarations_beside_the_current_one(facility):
     month = dt.date(2025, 1, 1)
-    first = PowerDeclaration.objects.create(facility=facility, month=month, consumed_mwh=100, is_current=False)
-    second = PowerDeclaration.objects.create(
+    first = PowerDeclarationFactory(facility=facility, month=month, consumed_mwh=100, is_current=False)
+    second = PowerDeclarationFactory(
         facility=facility, month=month, consumed_mwh=90, is_current=False, supersedes=first
     )
 
-    PowerDeclaration.objects.create(facility=facility, month=month, consumed_mwh=80, supersedes=second)
+    PowerDeclarationFactory(facility=facility, month=month, consumed_mwh=80, supersedes=second)
 
     assert PowerDeclaration.objects.filter(facility=facility, month=month).count() == 3
 
 
 def test_it_refuses_a_declaration_month_not_on_the_first(facility):
     assert_refused(
-        lambda: PowerDeclaration.objects.create(facility=facility, month=dt.date(2025, 1, 15), consumed_mwh=1),
+        lambda: PowerDeclarationFactory(facility=facility, month=dt.date(2025, 1, 15), consumed_mwh=1),
         "declaration_month_first_day",
     )
 
@@ -268,30 +261,36 @@ def test_it_refuses_a_declaration_month_not_on_the_first(facility):
 
 
 def test_it_refuses_a_second_active_licence_over_overlapping_dates(firm_a, facility):
-    second = another_licence(firm_a, number="KZ-DM-2", valid_from=dt.date(2026, 6, 1), valid_until=dt.date(2029, 5, 31))
+    second = LicenceFactory(
+        firm=firm_a, number="KZ-DM-2", valid_from=dt.date(2026, 6, 1), valid_until=dt.date(2029, 5, 31)
+    )
 
     assert_refused(lambda: second.facilities.add(facility), "licence_coverage_no_overlap")
 
 
 def test_it_counts_the_last_day_as_overlapping(firm_a, facility):
-    second = another_licence(
-        firm_a, number="KZ-DM-2", valid_from=dt.date(2026, 12, 31), valid_until=dt.date(2029, 12, 30)
+    second = LicenceFactory(
+        firm=firm_a, number="KZ-DM-2", valid_from=dt.date(2026, 12, 31), valid_until=dt.date(2029, 12, 30)
     )
 
     assert_refused(lambda: second.facilities.add(facility), "licence_coverage_no_overlap")
 
 
 def test_it_refuses_a_suspended_licence_over_overlapping_dates(firm_a, facility):
-    second = another_licence(
-        firm_a, number="KZ-DM-2", valid_from=dt.date(2025, 1, 1), valid_until=dt.date(2027, 12, 31), status="suspended"
+    second = LicenceFactory(
+        firm=firm_a,
+        number="KZ-DM-2",
+        valid_from=dt.date(2025, 1, 1),
+        valid_until=dt.date(2027, 12, 31),
+        status="suspended",
     )
 
     assert_refused(lambda: second.facilities.add(facility), "licence_coverage_no_overlap")
 
 
 def test_it_accepts_a_licence_starting_the_day_after_the_first_ends(firm_a, facility):
-    second = another_licence(
-        firm_a, number="KZ-DM-2", valid_from=dt.date(2027, 1, 1), valid_until=dt.date(2029, 12, 31)
+    second = LicenceFactory(
+        firm=firm_a, number="KZ-DM-2", valid_from=dt.date(2027, 1, 1), valid_until=dt.date(2029, 12, 31)
     )
 
     second.facilities.add(facility)
@@ -301,8 +300,12 @@ def test_it_accepts_a_licence_starting_the_day_after_the_first_ends(firm_a, faci
 
 @pytest.mark.parametrize("status", ["expired", "revoked", "surrendered"])
 def test_it_accepts_an_ended_licence_over_overlapping_dates(firm_a, facility, status):
-    old = another_licence(
-        firm_a, number="KZ-DM-OLD", valid_from=dt.date(2023, 1, 1), valid_until=dt.date(2025, 12, 31), status=status
+    old = LicenceFactory(
+        firm=firm_a,
+        number="KZ-DM-OLD",
+        valid_from=dt.date(2023, 1, 1),
+        valid_until=dt.date(2025, 12, 31),
+        status=status,
     )
 
     old.facilities.add(facility)
@@ -311,7 +314,7 @@ def test_it_accepts_an_ended_licence_over_overlapping_dates(firm_a, facility, st
 
 
 def test_it_accepts_a_pending_application_for_a_held_facility(firm_a, facility):
-    application = Licence.objects.create(firm=firm_a, capacity_mw=1, status="applied")
+    application = LicenceFactory(firm=firm_a, status="applied")
 
     application.facilities.add(facility)
 
@@ -319,8 +322,12 @@ def test_it_accepts_a_pending_application_for_a_held_facility(firm_a, facility):
 
 
 def test_it_refuses_reactivating_an_expired_licence_that_overlaps(firm_a, facility):
-    old = another_licence(
-        firm_a, number="KZ-DM-OLD", valid_from=dt.date(2023, 1, 1), valid_until=dt.date(2025, 12, 31), status="expired"
+    old = LicenceFactory(
+        firm=firm_a,
+        number="KZ-DM-OLD",
+        valid_from=dt.date(2023, 1, 1),
+        valid_until=dt.date(2025, 12, 31),
+        status="expired",
     )
     old.facilities.add(facility)
 
@@ -328,7 +335,9 @@ def test_it_refuses_reactivating_an_expired_licence_that_overlaps(firm_a, facili
 
 
 def test_it_refuses_extending_a_licence_into_another_ones_dates(firm_a, facility):
-    later = another_licence(firm_a, number="KZ-DM-2", valid_from=dt.date(2027, 1, 1), valid_until=dt.date(2029, 12, 31))
+    later = LicenceFactory(
+        firm=firm_a, number="KZ-DM-2", valid_from=dt.date(2027, 1, 1), valid_until=dt.date(2029, 12, 31)
+    )
     later.facilities.add(facility)
 
     assert_refused(
@@ -339,7 +348,9 @@ def test_it_refuses_extending_a_licence_into_another_ones_dates(firm_a, facility
 
 def test_it_refuses_reactivating_a_revoked_licence_once_a_new_one_holds_the_facility(firm_a, facility, licence):
     Licence.objects.filter(pk=licence.pk).update(status="revoked")
-    new = another_licence(firm_a, number="KZ-DM-2", valid_from=dt.date(2025, 6, 1), valid_until=dt.date(2028, 5, 31))
+    new = LicenceFactory(
+        firm=firm_a, number="KZ-DM-2", valid_from=dt.date(2025, 6, 1), valid_until=dt.date(2028, 5, 31)
+    )
     new.facilities.add(facility)
 
     assert_refused(lambda: Licence.objects.filter(pk=licence.pk).update(status="active"), "licence_coverage_no_overlap")
@@ -348,15 +359,9 @@ def test_it_refuses_reactivating_a_revoked_licence_once_a_new_one_holds_the_faci
 # Flags: one live flag per (rule, subject, month)
 
 
-def flag(**values):
-    return Flag.objects.create(
-        rule="UNLICENSED_MINING",
-        severity="high",
-        subject_type="connection",
-        subject_ref="PV-0001",
-        **WINDOW,
-        **values,
-    )
+def flag(**values) -> Flag:
+    """A flag on meter PV-0001 (written by reference alone, as detection's subject key is)."""
+    return FlagFactory(rule="UNLICENSED_MINING", subject_type="connection", subject_ref="PV-0001", **values)
 
 
 @pytest.mark.parametrize("month", [None, dt.date(2025, 4, 1)], ids=["no-month", "month"])
@@ -393,8 +398,8 @@ def test_it_refuses_reopening_a_dismissed_flag_beside_a_live_twin(db):
 # Enforcement actions
 
 
-def enforcement(firm, **values):
-    return EnforcementAction.objects.create(firm=firm, region="pavlodar", date=dt.date(2022, 9, 1), **values)
+def enforcement(firm, **values) -> EnforcementAction:
+    return EnforcementActionFactory(firm=firm, region="pavlodar", date=dt.date(2022, 9, 1), **values)
 
 
 def test_it_refuses_a_criminal_case_without_a_case_number(firm_b):

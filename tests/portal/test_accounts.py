@@ -7,7 +7,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from .conftest import english_client
+from tests.clients import english_client
+
 from .page import Page
 
 NEW_PASSWORD = "Gobi-desert-2024"

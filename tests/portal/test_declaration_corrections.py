@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from registry.models import Facility, PowerDeclaration
+from tests.portal.helpers import last_month
 
-from .conftest import last_month
 from .page import Page
 
 

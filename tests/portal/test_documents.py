@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from registry.models import Facility, Licence
+from tests.clients import english_client
+from tests.factories import FacilityFactory, StaffFactory
+from tests.portal.helpers import PDF, pdf
 
-from .conftest import PDF, english_client, pdf
 from .page import Page
 
 CONTENT = PDF + b"% business plan, 3 pages\n" * 50
@@ -20,7 +21,7 @@ CONTENT = PDF + b"% business plan, 3 pages\n" * 50
 def application(alice_client, firm_a, documents):
     """Alice applies for FAC-A1 and FAC-A2 (not FAC-A3) with one PDF; the response to her POST."""
     for ref in ("FAC-A2", "FAC-A3"):
-        Facility.objects.create(ref=ref, firm=firm_a, name=ref, region="pavlodar", capacity_mw=Decimal("3"))
+        FacilityFactory(ref=ref, firm=firm_a, capacity_mw=Decimal("3"))
     chosen = Facility.objects.filter(ref__in=["FAC-A1", "FAC-A2"])
     return alice_client.post(
         reverse("portal:licence-apply"),
@@ -106,7 +107,7 @@ def test_an_anonymous_visitor_gets_404(client, licence):
 
 
 def test_staff_without_the_view_permission_get_404(licence):
-    clerk = User.objects.create_user("clerk", "clerk@regulator.test", "pass", is_staff=True)
+    clerk = StaffFactory(username="clerk")
 
     assert _download(english_client(clerk), licence).status_code == 404
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from registry.models import Facility, GridConnection
-from tests.conftest import BIN_A, BIN_B
+from registry.models import Facility
+from tests.factories import BIN_A, BIN_B, GridConnectionFactory
 
 from .page import Page
 
@@ -20,12 +20,8 @@ NEW_FACILITY = {
 @pytest.fixture
 def meters(firm_a):
     """PV-0100 is on Alpha's BIN at the grid company, PV-0200 on Beta's."""
-    GridConnection.objects.create(
-        meter_id="PV-0100", operator="Pavlodar REC", region="pavlodar", tariff="industrial", consumer_bin=BIN_A
-    )
-    GridConnection.objects.create(
-        meter_id="PV-0200", operator="Pavlodar REC", region="pavlodar", tariff="industrial", consumer_bin=BIN_B
-    )
+    GridConnectionFactory(meter_id="PV-0100", consumer_bin=BIN_A)
+    GridConnectionFactory(meter_id="PV-0200", consumer_bin=BIN_B)
 
 
 def test_a_new_facility_links_the_meters_the_grid_has_under_the_firms_bin(alice_client, meters):

@@ -7,13 +7,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
+from registry import clock
 from registry.models import Facility, Firm, Licence, LicenceDocument, Ownership, PowerDeclaration
 from registry.services.declarations import declaration_file
-from tests.conftest import BIN_A, BIN_C
+from tests.factories import BIN_A, BIN_C
+from tests.portal.helpers import PASSWORD, PDF, last_month, pdf
 
-from .conftest import PASSWORD, PDF, last_month, pdf
 from .page import Page
 
 SELECT_INVALID = "Select a valid choice. That choice is not one of the available choices."
@@ -51,11 +51,11 @@ def declaration_data(facility, **changes) -> dict:
 
 
 def _this_month() -> str:
-    return month_text(timezone.localdate())
+    return month_text(clock.today())
 
 
 def _next_month() -> str:
-    first = timezone.localdate().replace(day=1)
+    first = clock.today().replace(day=1)
     return month_text((first + dt.timedelta(days=32)).replace(day=1))
 
 
@@ -107,7 +107,10 @@ def test_a_second_declaration_for_the_month_links_to_the_correction_of_the_curre
     response = alice_client.post(reverse("portal:declaration-file"), data)
 
     page = Page(response)
-    message = f"{data['month']} is already declared for FAC-A1. Correct that declaration instead."
+    message = (
+        f"{data['month']} is already declared for FAC-A1: correct that declaration instead. "
+        "Open the declaration on file"
+    )
     assert_shown(page, "month", "Month", message)
     assert page.field_error_links("month") == [reverse("portal:declaration-correct", args=[current.pk])]
     assert page.value("consumed_mwh") == "1200.500"

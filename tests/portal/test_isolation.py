@@ -1,9 +1,8 @@
-"""CONTRACT §2: a firm user sees only their own firm; any other firm's object answers 404 and stays as it was."""
+"""A firm user sees only their firm (docs/rules.md, "Who sees what"); another firm's object answers 404, unchanged."""
 
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import URLPattern, reverse
 
 from registry.models import Facility
@@ -11,8 +10,10 @@ from registry.portal import urls as portal_urls
 from registry.services.declarations import declaration_file, declaration_return
 from registry.services.firms import owner_save
 from registry.services.licences import licence_apply
+from tests.clients import english_client
+from tests.factories import UserFactory
+from tests.portal.helpers import everything, last_month, pdf
 
-from .conftest import english_client, everything, last_month, pdf
 from .page import Page
 
 
@@ -157,7 +158,7 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, alices, name, takes_id):
 
 @pytest.mark.parametrize(("name", "takes_id"), FIRM_PAGES, ids=[name for name, _ in FIRM_PAGES])
 def test_a_user_of_no_firm_is_forbidden(alices, name, takes_id):
-    nobody = english_client(User.objects.create_user("nina", "nina@example.test", "pass"))
+    nobody = english_client(UserFactory(username="nina"))
 
     response = nobody.get(_url(name, takes_id, alices))
 

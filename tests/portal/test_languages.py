@@ -1,4 +1,4 @@
-"""CONTRACT §8: every page a person uses works in Russian, Kazakh and English, whoever asked first."""
+"""Every page a person uses works in Russian, Kazakh and English (settings.LANGUAGES), whoever asked first."""
 
 import pytest
 from django.test import Client

@@ -7,9 +7,10 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from registry.models import Facility, Firm, Licence, Ownership, PowerDeclaration
-from tests.conftest import BIN_C
+from tests.clients import english_client
+from tests.factories import BIN_C, FacilityFactory
+from tests.portal.helpers import PASSWORD, everything, last_month, pdf
 
-from .conftest import PASSWORD, english_client, everything, last_month, pdf
 from .page import Page
 
 PENDING_NOTICE = (
@@ -51,7 +52,7 @@ def gulnara_client(db):
 def gamma(gulnara_client) -> Firm:
     """The signed-up firm, with a facility the regulator already has on file (so filing would be possible)."""
     firm = Firm.objects.get(bin=BIN_C)
-    Facility.objects.create(ref="FAC-C1", firm=firm, name="Gamma hall", region="almaty", capacity_mw=Decimal("2"))
+    FacilityFactory(ref="FAC-C1", firm=firm, name="Gamma hall", region="almaty", capacity_mw=Decimal("2"))
     return firm
 
 

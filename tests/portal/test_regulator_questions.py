@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from registry.models import Facility, PowerDeclaration
 from registry.services.declarations import declaration_file
+from tests.portal.helpers import last_month
 
-from .conftest import last_month
 from .page import Page
 
 QUESTION = "Your meter shows 1,480 MWh for the month; why is 1,000 MWh declared?"

@@ -10,60 +10,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from registry.models import (
-    EnforcementAction,
-    Facility,
-    Firm,
-    Flag,
-    GridConnection,
-    Inspection,
-    Licence,
-    Ownership,
-    Person,
+from registry import clock
+from registry.models import Firm, GridConnection, Licence
+from tests.factories import (
+    EnforcementActionFactory,
+    FacilityFactory,
+    FirmFactory,
+    FlagFactory,
+    GridConnectionFactory,
+    InspectionFactory,
+    LicenceFactory,
+    OwnershipFactory,
+    PersonFactory,
+    new_bin,
 )
-from tests.detection.fixtures import bin_from
-from tests.portal.page import Page
+from tests.public.helpers import FORMULA_NAME
 
 _serial = itertools.count(1)
-FORMULA_NAME = '=HYPERLINK("http://evil.example","Click")'
-
-
-def new_bin() -> str:
-    while True:
-        first_eleven = f"9{next(_serial):010d}"
-        try:
-            return bin_from(first_eleven)
-        except AssertionError:  # no check digit exists for these eleven digits
-            continue
-
-
-def english_client(**kwargs) -> Client:
-    """A visitor's browser that asks for English (the site defaults to Russian)."""
-    return Client(headers={"accept-language": "en"}, **kwargs)
-
-
-def body(response) -> str:
-    """The answer's text; only a page that was served counts (a 404 or redirect also "contains nothing private")."""
-    assert response.status_code == 200, response.status_code
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    return content.decode("utf-8")
-
-
-def register_rows(response) -> list[list[str]]:
-    """The register table's rows (licensed or warnings page) as the cells' texts; [] when the page has no table."""
-    assert response.status_code == 200
-    table = Page(response).root.find("table", cls="register")
-    return (
-        []
-        if table is None
-        else [
-            [cell.text for cell in tr.children if not isinstance(cell, str)]
-            for tr in table.find("tbody").find_all("tr")
-        ]
-    )
 
 
 @dataclass
@@ -76,8 +41,7 @@ class World:
 
 def _firm(world: World, key: str, name: str, region: str = "pavlodar", **fields) -> Firm:
     n = len(world.firms) + 1
-    firm = Firm.objects.create(
-        bin=new_bin(),
+    firm = FirmFactory(
         name=name,
         region=region,
         address=f"Secret street {n}, flat {n}",
@@ -86,8 +50,8 @@ def _firm(world: World, key: str, name: str, region: str = "pavlodar", **fields)
         contact_person=f"Contact Person{n}",
         **fields,
     )
-    person = Person.objects.create(person_id=f"P-PUB-{n}", full_name=f"Owner Surname{n}", iin=new_bin(), is_pep=n == 1)
-    Ownership.objects.create(firm=firm, person=person, role="beneficial_owner", share_percent=Decimal("100"))
+    person = PersonFactory(person_id=f"P-PUB-{n}", full_name=f"Owner Surname{n}", iin=new_bin(), is_pep=n == 1)
+    OwnershipFactory(firm=firm, person=person, role="beneficial_owner", share_percent=Decimal("100"))
     world.private += [firm.address, firm.email, firm.phone, firm.contact_person, person.full_name, person.iin]
     world.firms[key] = firm
     return firm
@@ -107,7 +71,7 @@ def _licence(
 ) -> Licence:
     today = world.today
     dated = status not in Licence.UNDATED_STATUSES
-    facility = Facility.objects.create(
+    facility = FacilityFactory(
         ref=f"FAC-PUB-{key}",
         firm=firm,
         name=f"{firm.name} site {key}",
@@ -116,7 +80,7 @@ def _licence(
         capacity_mw=Decimal(capacity),
     )
     world.private.append(facility.address)
-    licence = Licence.objects.create(
+    licence = LicenceFactory(
         number=f"KZ-DM-2025-{len(world.licences) + 900001:06d}" if dated else None,
         firm=firm,
         capacity_mw=Decimal(capacity),
@@ -125,15 +89,15 @@ def _licence(
         valid_from=(valid_from or today - dt.timedelta(days=200)) if dated else None,
         valid_until=(valid_until or today + dt.timedelta(days=800)) if dated else None,
         status_reason="Private reason for the decision" if status != "active" else "",
+        facilities=[facility],
     )
-    licence.facilities.add(facility)
     world.licences[key] = licence
     return licence
 
 
 def _connection(world: World, region: str) -> GridConnection:
     n = next(_serial)
-    connection = GridConnection.objects.create(
+    connection = GridConnectionFactory(
         meter_id=f"PUB-{n:05d}",
         operator="Hidden Grid Co",
         consumer_name=f"Ivanov Household{n}",
@@ -148,7 +112,7 @@ def _connection(world: World, region: str) -> GridConnection:
 
 @pytest.fixture
 def world(db) -> World:
-    today = timezone.now().date()
+    today = clock.today()
     world = World(today=today)
     ago = lambda days: today - dt.timedelta(days=days)  # noqa: E731
 
@@ -177,7 +141,7 @@ def world(db) -> World:
     # The warning list.
     closed = _firm(world, "closed", "Closed Farm One", "turkistan", origin="unregistered")
     site = _connection(world, "turkistan")
-    EnforcementAction.objects.create(
+    EnforcementActionFactory(
         action="voluntary_closure",
         firm=closed,
         connection=site,
@@ -189,7 +153,7 @@ def world(db) -> World:
 
     raided = _firm(world, "raided", "Raided Farm Two", "jambyl", origin="unregistered")
     site = _connection(world, "jambyl")
-    inspection = Inspection.objects.create(
+    inspection = InspectionFactory(
         connection=site,
         firm=raided,
         date=ago(700),
@@ -203,57 +167,34 @@ def world(db) -> World:
         ("equipment_confiscated", 680, {"devices": 400, "value_usd": Decimal("1200000")}),
         ("criminal_case", 600, {"case_number": "22-7100-9999-UD"}),
     ]:
-        EnforcementAction.objects.create(
+        EnforcementActionFactory(
             action=action, firm=raided, connection=site, inspection=inspection, region="jambyl", date=ago(days), **extra
         )
     world.private.append("22-7100-9999-UD")
 
     inspected = _firm(world, "inspected", "Inspected Farm Three", "almaty_region")
-    facility = Facility.objects.create(
+    facility = FacilityFactory(
         ref="FAC-PUB-INSP", firm=inspected, name="Barn", region="almaty_region", capacity_mw=Decimal("3")
     )
-    Inspection.objects.create(facility=facility, date=ago(300), outcome="illegal_operation")
+    InspectionFactory(facility=facility, date=ago(300), outcome="illegal_operation")
 
     flagged = _firm(world, "flagged", "Flagged Farm Four", "jetisu")
-    facility = Facility.objects.create(
+    facility = FacilityFactory(
         ref="FAC-PUB-FLAG", firm=flagged, name="Hangar", region="jetisu", capacity_mw=Decimal("2")
     )
     decided = timezone.now() - dt.timedelta(days=50)
-    Flag.objects.create(
-        rule="NO_VALID_LICENCE",
-        severity="high",
-        status="confirmed",
-        subject_type="facility",
-        subject_ref=facility.ref,
-        facility=facility,
-        window_start=decided - dt.timedelta(days=30),
-        window_end=decided,
-        decided_at=decided,
-        evidence={"avg_mw": 1.7},
-    )
+    FlagFactory(status="confirmed", facility=facility, window_end=decided, decided_at=decided, evidence={"avg_mw": 1.7})
 
     # Not on the list: a fine, a licence suspension, a dismissed flag, an open flag, a compliant inspection.
     others = _firm(world, "others", "Fined But Legal LLP", "pavlodar")
-    EnforcementAction.objects.create(
-        action="fine", firm=others, region="pavlodar", date=ago(10), fine_kzt=Decimal("5000")
-    )
-    EnforcementAction.objects.create(
-        action="licence_suspended", firm=world.firms["suspended"], region="kostanay", date=ago(20)
-    )
-    facility = Facility.objects.create(
+    EnforcementActionFactory(action="fine", firm=others, region="pavlodar", date=ago(10), fine_kzt=Decimal("5000"))
+    EnforcementActionFactory(action="licence_suspended", firm=world.firms["suspended"], region="kostanay", date=ago(20))
+    facility = FacilityFactory(
         ref="FAC-PUB-OTHER", firm=others, name="Yard", region="pavlodar", capacity_mw=Decimal("1")
     )
     for status in ("dismissed", "open"):
-        Flag.objects.create(
-            rule="NO_VALID_LICENCE",
-            severity="high",
-            status=status,
-            subject_type="facility",
-            subject_ref=facility.ref,
-            facility=facility,
-            window_start=decided - dt.timedelta(days=30),
-            window_end=decided,
-            decided_at=decided if status == "dismissed" else None,
+        FlagFactory(
+            status=status, facility=facility, window_end=decided, decided_at=decided if status == "dismissed" else None
         )
-    Inspection.objects.create(facility=facility, date=ago(5), outcome="compliant")
+    InspectionFactory(facility=facility, date=ago(5), outcome="compliant")
     return world

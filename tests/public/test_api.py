@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import english_client
+from tests.clients import english_client
 
 pytestmark = pytest.mark.django_db
 

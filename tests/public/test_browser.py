@@ -5,8 +5,6 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.conftest import browser  # noqa: F401 (the fixture)
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
@@ -15,7 +13,7 @@ def _until(browser, condition):
     WebDriverWait(browser, 15, ignored_exceptions=[StaleElementReferenceException]).until(condition)
 
 
-def test_a_visitor_searches_checks_and_switches_language_without_javascript(browser, live_server, world):  # noqa: F811
+def test_a_visitor_searches_checks_and_switches_language_without_javascript(browser, live_server, world):
     browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     browser.get(live_server.url + "/register/")
 
@@ -40,7 +38,7 @@ def test_a_visitor_searches_checks_and_switches_language_without_javascript(brow
 
 
 @pytest.mark.parametrize("path", ["/register/", "/register/warnings/", "/register/check/?q=KZ-DM-2025-900001"])
-def test_pages_fit_a_phone_screen(browser, live_server, world, path):  # noqa: F811
+def test_pages_fit_a_phone_screen(browser, live_server, world, path):
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
     )

@@ -6,9 +6,9 @@ The answer: licensed, not licensed, or on the warning list.
 import pytest
 
 from registry.selectors.public import Verdict, operator_check
+from tests.clients import english_client
+from tests.factories import EnforcementActionFactory, new_bin
 from tests.portal.page import Page
-
-from .conftest import english_client, new_bin
 
 pytestmark = pytest.mark.django_db
 
@@ -104,11 +104,7 @@ def test_an_operator_on_the_warning_list_is_answered_so(world, key, actions):
 
 
 def test_a_licensed_operator_on_the_warning_list_is_licensed_and_warned_about(world):
-    from registry.models import EnforcementAction
-
-    EnforcementAction.objects.create(
-        action="operation_cancelled", firm=world.firms["altyn"], region="ulytau", date=world.today
-    )
+    EnforcementActionFactory(action="operation_cancelled", firm=world.firms["altyn"], region="ulytau", date=world.today)
 
     answer = operator_check(today=world.today, query=world.firms["altyn"].bin)
     kind, text = verdict(check(world.firms["altyn"].bin))

@@ -2,7 +2,8 @@
 
 import pytest
 
-from .conftest import body, english_client
+from tests.clients import english_client
+from tests.public.helpers import body
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ import io
 import pytest
 
 from registry.selectors.public import licences_in_force
-
-from .conftest import FORMULA_NAME, body, english_client, register_rows
+from tests.clients import english_client
+from tests.factories import LicenceFactory
+from tests.public.helpers import FORMULA_NAME, body, register_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -98,15 +99,12 @@ def test_a_row_shows_what_the_law_makes_public(world):
 
 
 def test_pages_hold_fifty_rows_and_a_bad_page_number_shows_the_first(world, settings):
-    from registry.models import Licence
-
     template = world.licences["altyn-1"]
     for n in range(60):
-        Licence.objects.create(
+        LicenceFactory(
             number=f"KZ-DM-2025-{n:06d}",
             firm=world.firms["altyn"],
             capacity_mw=1,
-            status="active",
             valid_from=template.valid_from,
             valid_until=template.valid_until,
         )
@@ -126,15 +124,12 @@ def test_the_page_needs_no_javascript(world):
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_max_num_queries):
-    from registry.models import Licence
-
     template = world.licences["altyn-1"]
     for n in range(40):
-        Licence.objects.create(
+        LicenceFactory(
             number=f"KZ-DM-2025-{n:06d}",
             firm=world.firms["altyn"],
             capacity_mw=1,
-            status="active",
             valid_from=template.valid_from,
             valid_until=template.valid_until,
         )

@@ -6,8 +6,8 @@ Not owners, persons, contacts, addresses or sites.
 import pytest
 
 from registry.models import Facility
-
-from .conftest import body, english_client
+from tests.clients import english_client
+from tests.public.helpers import body
 
 pytestmark = pytest.mark.django_db
 

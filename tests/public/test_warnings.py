@@ -6,7 +6,9 @@ import io
 
 import pytest
 
-from .conftest import body, english_client, new_bin, register_rows
+from tests.clients import english_client
+from tests.factories import EnforcementActionFactory, FirmFactory
+from tests.public.helpers import body, register_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -88,10 +90,8 @@ def test_the_csv_has_a_bom_a_header_and_the_same_order(world):
 
 
 def test_the_csv_neutralises_an_operator_named_like_a_formula(world):
-    from registry.models import EnforcementAction, Firm
-
-    firm = Firm.objects.create(bin=new_bin(), name="@SUM(A1:A9)", region="abai", origin="unregistered")
-    EnforcementAction.objects.create(action="voluntary_closure", firm=firm, region="abai", date=world.today)
+    firm = FirmFactory(name="@SUM(A1:A9)", region="abai", origin="unregistered")
+    EnforcementActionFactory(action="voluntary_closure", firm=firm, region="abai", date=world.today)
 
     text = body(english_client().get("/register/warnings.csv"))
 
@@ -99,11 +99,9 @@ def test_the_csv_neutralises_an_operator_named_like_a_formula(world):
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_max_num_queries):
-    from registry.models import EnforcementAction, Firm
-
     for n in range(30):
-        firm = Firm.objects.create(bin=new_bin(), name=f"Extra operation {n}", region="abai", origin="unregistered")
-        EnforcementAction.objects.create(action="operation_cancelled", firm=firm, region="abai", date=world.today)
+        firm = FirmFactory(name=f"Extra operation {n}", region="abai", origin="unregistered")
+        EnforcementActionFactory(action="operation_cancelled", firm=firm, region="abai", date=world.today)
 
     with django_assert_max_num_queries(2):
         english_client().get("/register/warnings/")

@@ -1,7 +1,6 @@
-"""Legal status (CONTRACT §3) of facilities, grid connections and firms, computed in the query."""
+"""Legal status (docs/rules.md, "Legal status") of facilities, grid connections and firms, computed in the query."""
 
 import datetime as dt
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -15,44 +14,26 @@ from registry.selectors.legal_status import (
     firm_conditions,
     with_status,
 )
-from registry.validators import bin_check_digit
-from tests.detection.fixtures import bin_from
+from tests.factories import (
+    EnforcementActionFactory,
+    FacilityFactory,
+    FirmFactory,
+    FlagFactory,
+    GridConnectionFactory,
+    InspectionFactory,
+    LicenceFactory,
+)
 
 TODAY = dt.date(2025, 6, 10)
-WINDOW = {
-    "window_start": dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
-    "window_end": dt.datetime(2025, 5, 31, tzinfo=dt.UTC),
-}
+WINDOW_END = dt.datetime(2025, 5, 31, tzinfo=dt.UTC)
 ALL_STATUSES = [str(s) for s in PRECEDENCE] + [""]
-_serial = itertools.count(1)
 
 
 def _ids(value):
     return "+".join(value) if isinstance(value, tuple) else value
 
 
-# Builders: each puts one fact about a site on record.
-
-
-def new_firm() -> Firm:
-    n = next(_serial)
-    while bin_check_digit(f"4{n:010d}") is None:
-        n = next(_serial)
-    return Firm.objects.create(bin=bin_from(f"4{n:010d}"), name=f"Firm {n}", region="pavlodar")
-
-
-def new_facility(firm: Firm | None = None) -> Facility:
-    n = next(_serial)
-    return Facility.objects.create(
-        ref=f"FAC-{n}", firm=firm or new_firm(), name=f"Site {n}", region="pavlodar", capacity_mw=Decimal("5")
-    )
-
-
-def new_connection() -> GridConnection:
-    n = next(_serial)
-    return GridConnection.objects.create(
-        meter_id=f"M-{n}", operator="Pavlodar REC", region="pavlodar", tariff="industrial"
-    )
+# Builders: each puts one fact about a site on record, before TODAY.
 
 
 def licence_over(
@@ -62,50 +43,21 @@ def licence_over(
     valid_until=dt.date(2026, 12, 31),
     firm: Firm | None = None,
 ) -> Licence:
-    dated = status not in Licence.UNDATED_STATUSES
-    made = Licence.objects.create(
-        number=f"KZ-DM-2024-{next(_serial):06d}" if dated else None,
-        firm=firm or site.firm,
-        capacity_mw=Decimal("5"),
-        status=status,
-        valid_from=valid_from if dated else None,
-        valid_until=valid_until if dated else None,
-    )
-    made.facilities.add(site)
-    return made
+    """A licence over the site; an application (applied, under review, rejected) has no dates."""
+    dates = {} if status in Licence.UNDATED_STATUSES else {"valid_from": valid_from, "valid_until": valid_until}
+    return LicenceFactory(firm=firm or site.firm, capacity_mw=Decimal("5"), status=status, facilities=[site], **dates)
 
 
-def flag_on(*, status: str, rule: str = "NO_VALID_LICENCE", facility=None, connection=None, firm=None) -> Flag:
-    subject = facility.ref if facility else connection.meter_id if connection else firm.bin
-    return Flag.objects.create(
-        rule=rule,
-        severity="high",
-        status=status,
-        subject_type="facility" if facility else "connection" if connection else "firm",
-        subject_ref=subject,
-        facility=facility,
-        connection=connection,
-        firm=firm,
-        **WINDOW,
-    )
+def flag_on(*, status: str, rule: str = "NO_VALID_LICENCE", **subject) -> Flag:
+    return FlagFactory(status=status, rule=rule, window_end=WINDOW_END, **subject)
 
 
-def inspection_at(*, outcome: str, facility=None, connection=None, firm=None) -> Inspection:
-    return Inspection.objects.create(
-        facility=facility, connection=connection, firm=firm, date=dt.date(2025, 5, 20), outcome=outcome
-    )
+def inspection_at(*, outcome: str, **site) -> Inspection:
+    return InspectionFactory(date=dt.date(2025, 5, 20), outcome=outcome, **site)
 
 
-def action_on(kind: str, *, firm: Firm, facility=None, connection=None, **details) -> EnforcementAction:
-    return EnforcementAction.objects.create(
-        action=kind,
-        firm=firm,
-        facility=facility,
-        connection=connection,
-        region="pavlodar",
-        date=dt.date(2025, 5, 25),
-        **details,
-    )
+def action_on(kind: str, *, firm: Firm, **details) -> EnforcementAction:
+    return EnforcementActionFactory(action=kind, firm=firm, region="pavlodar", date=dt.date(2025, 5, 25), **details)
 
 
 # Facility facts, by name: (what is on record, the status it gives on its own).
@@ -161,7 +113,7 @@ def facility_status(site: Facility) -> str:
 
 @pytest.mark.parametrize("fact", list(FACILITY_FACTS))
 def test_a_facility_has_the_status_of_what_is_on_record(db, fact):
-    site = new_facility()
+    site = FacilityFactory()
     arrange, expected = FACILITY_FACTS[fact]
     arrange(site)
 
@@ -172,7 +124,7 @@ def test_a_facility_has_the_status_of_what_is_on_record(db, fact):
 
 @pytest.mark.parametrize(("facts", "expected"), FACILITY_PRECEDENCE, ids=_ids)
 def test_a_facility_shows_the_higher_of_two_statuses(db, facts, expected):
-    site = new_facility()
+    site = FacilityFactory()
     for fact in facts:
         FACILITY_FACTS[fact][0](site)
 
@@ -182,7 +134,7 @@ def test_a_facility_shows_the_higher_of_two_statuses(db, facts, expected):
 
 
 def test_a_licence_not_yet_valid_does_not_license_a_facility(db):
-    site = new_facility()
+    site = FacilityFactory()
     licence_over(site, "active", valid_from=TODAY + dt.timedelta(days=1), valid_until=dt.date(2028, 6, 10))
 
     assert facility_status(site) != "licensed"
@@ -205,7 +157,7 @@ def test_the_precedence_is_the_documented_order():
 
 def via_facility(fact: str):
     def arrange(meter: GridConnection) -> None:
-        site = new_facility()
+        site = FacilityFactory()
         site.connections.add(meter)
         FACILITY_FACTS[fact][0](site)
 
@@ -213,7 +165,7 @@ def via_facility(fact: str):
 
 
 def _own_action(kind: str):
-    return lambda m: action_on(kind, firm=new_firm(), connection=m)
+    return lambda m: action_on(kind, firm=FirmFactory(), connection=m)
 
 
 CONNECTION_FACTS = {
@@ -259,7 +211,7 @@ def connection_status(meter: GridConnection) -> str:
 
 @pytest.mark.parametrize("fact", list(CONNECTION_FACTS))
 def test_a_connection_has_the_status_of_its_own_record_and_its_facilities(db, fact):
-    meter = new_connection()
+    meter = GridConnectionFactory()
     arrange, expected = CONNECTION_FACTS[fact]
     arrange(meter)
 
@@ -270,7 +222,7 @@ def test_a_connection_has_the_status_of_its_own_record_and_its_facilities(db, fa
 
 @pytest.mark.parametrize(("facts", "expected"), CONNECTION_PRECEDENCE, ids=_ids)
 def test_a_connection_shows_the_higher_of_two_statuses(db, facts, expected):
-    meter = new_connection()
+    meter = GridConnectionFactory()
     for fact in facts:
         CONNECTION_FACTS[fact][0](meter)
 
@@ -280,7 +232,7 @@ def test_a_connection_shows_the_higher_of_two_statuses(db, facts, expected):
 
 
 def test_a_connection_is_not_touched_by_another_connections_record(db):
-    meter, neighbour = new_connection(), new_connection()
+    meter, neighbour = GridConnectionFactory(), GridConnectionFactory()
     flag_on(status="confirmed", rule="UNLICENSED_MINING", connection=neighbour)
     inspection_at(outcome="illegal_operation", connection=neighbour)
 
@@ -292,7 +244,7 @@ def test_a_connection_is_not_touched_by_another_connections_record(db):
 
 def _with_facility(fact: str):
     def arrange(firm: Firm) -> None:
-        FACILITY_FACTS[fact][0](new_facility(firm))
+        FACILITY_FACTS[fact][0](FacilityFactory(firm=firm))
 
     return arrange
 
@@ -312,11 +264,11 @@ FIRM_FACTS = {
     "dismissed_flag": (_with_facility("dismissed_flag"), ""),
     "confirmed_flag": (_with_facility("confirmed_flag"), "illegal"),
     "confirmed_connection_flag": (
-        lambda f: flag_on(status="confirmed", rule="UNLICENSED_MINING", connection=new_connection(), firm=f),
+        lambda f: flag_on(status="confirmed", rule="UNLICENSED_MINING", connection=GridConnectionFactory(), firm=f),
         "illegal",
     ),
     "named_in_illegal_inspection": (
-        lambda f: inspection_at(outcome="illegal_operation", connection=new_connection(), firm=f),
+        lambda f: inspection_at(outcome="illegal_operation", connection=GridConnectionFactory(), firm=f),
         "illegal",
     ),
     "facility_illegal_inspection": (_with_facility("illegal_inspection"), "illegal"),
@@ -342,7 +294,7 @@ def firm_status(firm: Firm) -> str:
 
 @pytest.mark.parametrize("fact", list(FIRM_FACTS))
 def test_a_firm_has_the_status_of_what_is_on_record(db, fact):
-    firm = new_firm()
+    firm = FirmFactory()
     arrange, expected = FIRM_FACTS[fact]
     arrange(firm)
 
@@ -353,7 +305,7 @@ def test_a_firm_has_the_status_of_what_is_on_record(db, fact):
 
 @pytest.mark.parametrize(("facts", "expected"), FIRM_PRECEDENCE, ids=_ids)
 def test_a_firm_shows_the_higher_of_two_statuses(db, facts, expected):
-    firm = new_firm()
+    firm = FirmFactory()
     for fact in facts:
         FIRM_FACTS[fact][0](firm)
 
@@ -378,9 +330,9 @@ def _mixed(facts: dict, combos: list, make):
 @pytest.mark.parametrize(
     ("model", "conditions", "facts", "combos", "make"),
     [
-        (Facility, facility_conditions, FACILITY_FACTS, FACILITY_PRECEDENCE, new_facility),
-        (GridConnection, connection_conditions, CONNECTION_FACTS, CONNECTION_PRECEDENCE, new_connection),
-        (Firm, firm_conditions, FIRM_FACTS, FIRM_PRECEDENCE, new_firm),
+        (Facility, facility_conditions, FACILITY_FACTS, FACILITY_PRECEDENCE, FacilityFactory),
+        (GridConnection, connection_conditions, CONNECTION_FACTS, CONNECTION_PRECEDENCE, GridConnectionFactory),
+        (Firm, firm_conditions, FIRM_FACTS, FIRM_PRECEDENCE, FirmFactory),
     ],
     ids=["facilities", "connections", "firms"],
 )

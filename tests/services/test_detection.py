@@ -1,4 +1,4 @@
-"""detection_run end to end: metrics → rules → flags, idempotent, silenced by a dismissal (CONTRACT §4)."""
+"""detection_run end to end: metrics → rules → flags, idempotent, dismissals silence (docs/rules.md, "Detection")."""
 
 import datetime as dt
 from decimal import Decimal
@@ -6,22 +6,21 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from registry.models import (
-    DetectionRun,
-    DetectionSettings,
-    EnforcementAction,
-    Firm,
-    Flag,
-    GridConnection,
-    Ownership,
-    Person,
-)
+from registry.models import DetectionRun, DetectionSettings, Flag, GridConnection
 from registry.services.detection import detection_run, detection_run_create
-from tests.conftest import BIN_A, BIN_C
 from tests.detection.fixtures import HOUR, at, declaration, detect, facility, flat, licence, meter, readings
+from tests.factories import (
+    BIN_A,
+    BIN_C,
+    EnforcementActionFactory,
+    FirmFactory,
+    FlagFactory,
+    OwnershipFactory,
+    PersonFactory,
+)
 
 # A 20-day window ending on 1 March 2025: 480 hours from 9 February. February ends at as_of
-# (UNDER_DECLARED looks at it); January fell due on 16 February (MISSING_DECLARATION looks at it).
+# (UNDER_DECLARED looks at it); January fell due at the end of 15 February in Almaty (MISSING_DECLARATION).
 AS_OF = at(2025, 3, 1)
 WINDOW_DAYS = 20
 START = AS_OF - dt.timedelta(days=WINDOW_DAYS)
@@ -71,14 +70,12 @@ def register(firm_a, firm_b):
     licence("KZ-DM-2025-000004", firm_a, facility("FAC-A4", firm_a), valid_from=dt.date(2025, 1, 2))
 
     # RELATED_PARTY: firm A (licensed) and firm B (no licence) share owners with a cancelled farm.
-    shadow = Firm.objects.create(bin=BIN_C, name="Shadow Hash", region="pavlodar", origin="unregistered")
-    EnforcementAction.objects.create(
-        firm=shadow, action="operation_cancelled", date=dt.date(2024, 6, 1), region="pavlodar"
-    )
+    shadow = FirmFactory(bin=BIN_C, name="Shadow Hash", region="pavlodar", origin="unregistered")
+    EnforcementActionFactory(firm=shadow, action="operation_cancelled", date=dt.date(2024, 6, 1), region="pavlodar")
     for person_id, owned in (("P-001", firm_a), ("P-002", firm_b)):
-        person = Person.objects.create(person_id=person_id, full_name=f"Owner {person_id}")
-        Ownership.objects.create(firm=owned, person=person)
-        Ownership.objects.create(firm=shadow, person=person)
+        person = PersonFactory(person_id=person_id, full_name=f"Owner {person_id}")
+        OwnershipFactory(firm=owned, person=person)
+        OwnershipFactory(firm=shadow, person=person)
 
 
 EXPECTED = {
@@ -124,7 +121,7 @@ def test_flags_carry_the_numbers_that_triggered_them(register):
     assert evidence["NO_VALID_LICENCE"]["coverage"] == 0.2
     assert (evidence["OVER_CAPACITY"]["peak_mw"], evidence["OVER_CAPACITY"]["capacity_mw"]) == (12, 10)
     assert (evidence["UNDER_DECLARED"]["declared_mwh"], evidence["UNDER_DECLARED"]["metered_mwh"]) == (440.999, 490)
-    assert evidence["MISSING_DECLARATION"]["deadline"] == "2025-02-16T00:00:00+00:00"
+    assert evidence["MISSING_DECLARATION"]["deadline"] == "2025-02-15T19:00:00+00:00"  # 00:00 on the 16th in Almaty
     assert [owner["person_id"] for owner in evidence["RELATED_PARTY"]["shared_owners"]] == ["P-001"]
 
 
@@ -167,10 +164,10 @@ def test_the_database_refuses_a_twin_flag_written_directly(register):
     }
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Flag.objects.create(**twin)
+        FlagFactory(**twin)
 
     Flag.objects.filter(pk=existing.pk).update(status="dismissed")
-    Flag.objects.create(**twin)  # beside a dismissed flag a new one may live
+    FlagFactory(**twin)  # beside a dismissed flag a new one may live
     assert Flag.objects.filter(subject_ref="UN-HIT").count() == 2
 
 
@@ -186,9 +183,9 @@ def test_the_database_refuses_a_twin_for_the_same_month_only(register):
     }
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        Flag.objects.create(**month_flag, month=JANUARY)
+        FlagFactory(**month_flag, month=JANUARY)
 
-    Flag.objects.create(**month_flag, month=FEBRUARY)
+    FlagFactory(**month_flag, month=FEBRUARY)
 
 
 # A dismissal silences (rule, subject) for 180 days unless avg_mw grows by more than 50%

@@ -7,27 +7,18 @@ from django.utils.translation import override
 from pghistory.models import Events
 
 from registry.errors import InvalidTransition, RegistryError
-from registry.models import Firm, Flag, GridConnection, Inspection
+from registry.models import Firm, Flag, Inspection
 from registry.services.enforcement import inspection_recorded
 from registry.services.flags import flag_assign, flag_confirm, flag_dismiss, flag_schedule_inspection
-from tests.conftest import BIN_B, BIN_C
+from tests.factories import BIN_B, BIN_C, FlagFactory, GridConnectionFactory, InspectionFactory
 
-WINDOW = {
-    "window_start": dt.datetime(2025, 5, 1, tzinfo=dt.UTC),
-    "window_end": dt.datetime(2025, 5, 31, tzinfo=dt.UTC),
-}
+WINDOW_END = dt.datetime(2025, 5, 31, tzinfo=dt.UTC)
 VISIT = dt.date(2025, 6, 12)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """The cast's passwords are hashed cheaply: these tests are about roles, not password storage."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def connection_flag(*, consumer_bin: str = "", consumer_name: str = "", status: str = "open") -> Flag:
     """An UNLICENSED_MINING flag on a bare connection (no registered facility behind it)."""
-    meter = GridConnection.objects.create(
+    meter = GridConnectionFactory(
         meter_id="KR-0099",
         operator="Karaganda REC",
         region="karaganda",
@@ -35,31 +26,20 @@ def connection_flag(*, consumer_bin: str = "", consumer_name: str = "", status: 
         consumer_bin=consumer_bin,
         consumer_name=consumer_name,
     )
-    return Flag.objects.create(
-        rule="UNLICENSED_MINING",
-        severity="high",
-        status=status,
-        subject_type="connection",
-        subject_ref=meter.meter_id,
-        connection=meter,
-        evidence={"avg_mw": 1.2},
-        **WINDOW,
+    return FlagFactory(
+        rule="UNLICENSED_MINING", status=status, connection=meter, evidence={"avg_mw": 1.2}, window_end=WINDOW_END
     )
 
 
 def facility_flag(firm: Firm, *, status: str = "open") -> Flag:
     """A NO_VALID_LICENCE flag on the firm's facility."""
-    site = firm.facilities.get()
-    return Flag.objects.create(
+    return FlagFactory(
         rule="NO_VALID_LICENCE",
-        severity="high",
         status=status,
-        subject_type="facility",
-        subject_ref=site.ref,
-        facility=site,
+        facility=firm.facilities.get(),
         firm=firm,
         evidence={"avg_mw": 0.4},
-        **WINDOW,
+        window_end=WINDOW_END,
     )
 
 
@@ -289,7 +269,7 @@ def test_scheduling_an_inspection_of_a_connection_flag_visits_the_connection(ins
 
 
 def record(flag: Flag, outcome: str, inspector, **operator) -> Inspection:
-    inspection = Inspection.objects.create(
+    inspection = InspectionFactory(
         flag=flag,
         facility=flag.facility,
         connection=flag.connection if not flag.facility_id else None,
@@ -356,7 +336,7 @@ def test_an_inspection_recorded_after_the_flag_was_dismissed_leaves_the_decision
 
 def test_an_inspection_of_a_site_settles_its_open_flag_even_when_not_recorded_against_it(firm_b, inspector):
     flag = facility_flag(firm_b)
-    inspection = Inspection.objects.create(facility=flag.facility, date=VISIT, outcome="compliant")
+    inspection = InspectionFactory(facility=flag.facility, date=VISIT, outcome="compliant")
 
     inspection_recorded(inspection=inspection)
 
@@ -366,7 +346,7 @@ def test_an_inspection_of_a_site_settles_its_open_flag_even_when_not_recorded_ag
 
 def test_an_inspection_of_a_site_leaves_its_other_kinds_of_flag_alone(firm_a):
     site = firm_a.facilities.get()
-    over = Flag.objects.create(
+    over = FlagFactory(
         rule="OVER_CAPACITY",
         severity="medium",
         subject_type="licence",
@@ -374,9 +354,9 @@ def test_an_inspection_of_a_site_leaves_its_other_kinds_of_flag_alone(firm_a):
         facility=site,
         firm=firm_a,
         evidence={"peak_to_capacity": 1.3},
-        **WINDOW,
+        window_end=WINDOW_END,
     )
-    inspection = Inspection.objects.create(facility=site, date=VISIT, outcome="compliant")
+    inspection = InspectionFactory(facility=site, date=VISIT, outcome="compliant")
 
     inspection_recorded(inspection=inspection)
 

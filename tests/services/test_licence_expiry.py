@@ -1,4 +1,4 @@
-"""licences_expire: a licence past its last valid day (inclusive) becomes expired (CONTRACT §3)."""
+"""licences_expire: a licence past its last valid day (inclusive) becomes expired (docs/rules.md, "Licences")."""
 
 import datetime as dt
 
@@ -7,6 +7,7 @@ import pytest
 from registry.models import Licence
 from registry.services.licences import licences_expire
 from tests.detection.fixtures import facility, firm, licence
+from tests.factories import LicenceFactory
 
 TODAY = dt.date(2025, 3, 1)
 YESTERDAY = dt.date(2025, 2, 28)
@@ -55,7 +56,7 @@ def test_a_licence_on_its_last_valid_day_stays_active(owner):
 def test_it_leaves_ended_licences_and_applications_alone(owner):
     grant(owner, "KZ-DM-2022-000001", status="revoked", valid_until=YESTERDAY)
     grant(owner, "KZ-DM-2022-000002", status="surrendered", valid_until=YESTERDAY)
-    Licence.objects.create(firm=owner, capacity_mw=5, status="applied")
+    LicenceFactory(firm=owner, capacity_mw=5, status="applied")
 
     expired = licences_expire(today=TODAY)
 

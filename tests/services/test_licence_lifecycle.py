@@ -1,4 +1,4 @@
-"""The licence lifecycle (CONTRACT §3): every allowed decision, every refused one, numbers, terms and races."""
+"""The licence lifecycle (docs/rules.md, "Licences"): every allowed and refused decision, numbers, terms, races."""
 
 import datetime as dt
 import threading
@@ -8,10 +8,12 @@ import pytest
 from django.db import connection as db_connection
 from django.utils.translation import override
 
+from registry import clock
 from registry.errors import InvalidTransition, RegistryError
 from registry.models import EnforcementAction, Licence
 from registry.services import licences as service
 from tests.detection.fixtures import facility, firm, licence
+from tests.factories import LicenceFactory
 
 TODAY = dt.date(2025, 6, 10)
 S = Licence.Status
@@ -41,7 +43,7 @@ REFUSED_CASES = [(decision, start) for decision in DECISIONS for start in S.valu
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
-    monkeypatch.setattr(service, "_today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
 
 
 @pytest.fixture
@@ -139,8 +141,7 @@ def test_grant_starts_a_new_year_at_number_one(owner, site):
 
 def test_grant_over_a_facility_held_by_another_active_licence_is_refused_and_changes_nothing(firm_a):
     held = firm_a.facilities.get()
-    application = Licence.objects.create(firm=firm_a, capacity_mw=Decimal("5"))
-    application.facilities.add(held)
+    application = LicenceFactory(firm=firm_a, capacity_mw=Decimal("5"), status="applied", facilities=[held])
     before = snapshot(application)
 
     with override("en"), pytest.raises(RegistryError) as refused:
@@ -154,8 +155,7 @@ def test_grant_over_a_facility_held_by_another_active_licence_is_refused_and_cha
 
 def test_grant_over_a_facility_whose_licence_was_revoked_succeeds(owner, site):
     licence_in(S.REVOKED, owner, site, number="KZ-DM-2024-000001")
-    application = Licence.objects.create(firm=owner, capacity_mw=Decimal("5"))
-    application.facilities.add(site)
+    application = LicenceFactory(firm=owner, capacity_mw=Decimal("5"), status="applied", facilities=[site])
 
     granted = service.licence_grant(licence=application, valid_from=dt.date(2025, 1, 1))
 

@@ -1,4 +1,4 @@
-"""readings_import: the grid feed of CONTRACT §5, all or nothing, repeated hours as no-ops or corrections."""
+"""readings_import (docs/rules.md, "Bulk formats"): all or nothing, repeated hours as no-ops or corrections."""
 
 import json
 from decimal import Decimal

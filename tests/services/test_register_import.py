@@ -1,4 +1,4 @@
-"""register_import: the register CSVs of CONTRACT §5, all or nothing, upserted by natural key."""
+"""register_import: the register CSVs of docs/rules.md, "Bulk formats", all or nothing, upserted by natural key."""
 
 import datetime as dt
 import itertools
@@ -20,7 +20,7 @@ from registry.models import (
     PowerDeclaration,
 )
 from registry.services.imports import register_import
-from tests.conftest import BIN_A, BIN_C
+from tests.factories import BIN_A, BIN_C
 from tests.register_files import (
     ALTYN_BIN,
     DECLARATIONS,

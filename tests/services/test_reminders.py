@@ -7,23 +7,19 @@ firm B (bob) holds none.
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import User
 
-from registry.models import FirmMembership, Licence
+from registry.models import Licence
 from registry.services.reminders import reminders_send
 from tests.detection.fixtures import declaration, facility, licence
+from tests.factories import FirmUserFactory
 
 FEBRUARY = dt.date(2025, 2, 1)
 
 
 @pytest.fixture(autouse=True)
 def english(settings):
-    """Reminders are written in the site's language: English here, so the text can be compared.
-
-    A fast password hasher, too: the users are only recipients here.
-    """
+    """Reminders are written in the site's language: English here, so the text can be compared."""
     settings.LANGUAGE_CODE = "en"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def sent(mailoutbox) -> list[tuple[list[str], str]]:
@@ -71,8 +67,7 @@ def test_one_reminder_names_every_facility_of_the_firm(firm_a, alice, mailoutbox
 
 
 def test_every_user_of_the_firm_gets_the_reminder(firm_a, alice, mailoutbox):
-    anna = User.objects.create_user("anna", "anna@alpha.test", "pass")
-    FirmMembership.objects.create(user=anna, firm=firm_a)
+    FirmUserFactory(username="anna", email="anna@alpha.test", firm=firm_a)
 
     reminders_send(today=dt.date(2025, 3, 10))
 

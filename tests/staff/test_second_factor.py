@@ -8,6 +8,8 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.factories import UserFactory
+
 pytestmark = [pytest.mark.django_db, pytest.mark.second_factor_pending]
 
 SECOND_FACTOR = "/accounts/2fa/"
@@ -209,23 +211,14 @@ def test_the_session_gets_a_new_id_once_the_code_is_accepted(client, regulator):
 
 
 def test_a_superuser_without_staff_status_also_needs_the_second_step(client, db):
-    from django.contrib.auth.models import User
-
-    boss = User.objects.create_superuser("boss", "boss@regulator.test", "pass")
-    User.objects.filter(pk=boss.pk).update(is_staff=False)
+    UserFactory(username="boss", is_superuser=True, is_staff=False)
     client.post("/accounts/login/", {"username": "boss", "password": "pass"})
 
     assert client.get("/exports/").url.startswith(SECOND_FACTOR)
 
 
 def test_exports_are_for_staff_only_even_with_the_export_permission(client, db):
-    from django.contrib.auth.models import Group, Permission, User
-
-    from registry.roles import roles_sync
-
-    roles_sync(Group, Permission)
-    outsider = User.objects.create_user("outsider", password="pass")
-    outsider.groups.add(Group.objects.get(name="auditors"))
+    outsider = UserFactory(username="outsider", group="auditors")
     client.force_login(outsider)
 
     assert client.get("/exports/").status_code == 403

@@ -1,20 +1,10 @@
-import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from registry.services.csvfiles import parse_instant
 from registry.services.detection import RULES, detection_run, detection_run_create
-
-
-def instant(value: str) -> dt.datetime:
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise CommandError(_("--as-of must be an ISO 8601 instant with an offset or Z, e.g. 2026-11-24T00:00Z"))
-    return parsed.astimezone(dt.UTC)
 
 
 class Command(BaseCommand):
@@ -34,7 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, as_of, window_days, as_json, **options):
         if window_days is not None and window_days < 1:
             raise CommandError(_("--window-days must be at least 1"))
-        moment = instant(as_of) if as_of else None
+        moment = parse_instant(as_of) if as_of else None
+        if as_of and moment is None:
+            raise CommandError(_("--as-of must be an ISO 8601 instant with an offset or Z, e.g. 2026-11-24T00:00Z"))
         if moment is not None and (moment.minute or moment.second or moment.microsecond):
             raise CommandError(_("--as-of must be on the hour"))
         run = detection_run(run=detection_run_create(as_of=moment, window_days=window_days, trigger="command"))

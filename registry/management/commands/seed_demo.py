@@ -4,9 +4,9 @@ import time
 import pghistory
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry import clock
 from registry.models import Firm
 from registry.services.demo import DEMO_PASSWORD, demo_seed
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(_("The registry already holds data: seed_demo fills an empty database only."))
         started = time.monotonic()
         with pghistory.context(command="seed_demo"):
-            summary = demo_seed(today=today or timezone.now().date(), connections=connections, days=days, months=months)
+            summary = demo_seed(today=today or clock.today(), connections=connections, days=days, months=months)
         self.stdout.write(
             _(
                 "Demo data: %(firms)d firms, %(facilities)d facilities, %(licences)d licences, "

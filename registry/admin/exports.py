@@ -1,4 +1,8 @@
-"""/exports/: auditors and regulators download every dataset as CSV — the same bytes as `manage.py export`."""
+"""/exports/: auditors and regulators download every dataset as CSV — the same bytes as `manage.py export`.
+
+A staff page beside the admin (its look and login), kept out of registry/exports so the datasets stay below
+the service that runs them: this page calls services.exports, which reads the datasets.
+"""
 
 from functools import wraps
 
@@ -8,13 +12,13 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry.exports import DATASETS, ExportError, ExportFilters
 from registry.models import Region
 from registry.services.exports import export_prepare, export_start
-
-from . import DATASETS, ExportError, ExportFilters
 
 PERMISSION = "registry.export_datasets"
 
@@ -103,3 +107,10 @@ def download(request, dataset: str):
         },
         status=400,
     )
+
+
+# Included under /exports/ as the "exports" namespace (config/urls.py).
+urlpatterns = [
+    path("", index, name="index"),
+    path("<slug:dataset>.csv", download, name="download"),
+]

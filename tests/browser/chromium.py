@@ -1,4 +1,7 @@
-"""Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by /usr/bin/chromedriver."""
+"""Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by /usr/bin/chromedriver.
+
+A pytest plugin (`pytest_plugins` in tests/conftest.py), so that every package's tests get the `browser` fixture.
+"""
 
 import tempfile
 from pathlib import Path
