@@ -25,6 +25,7 @@ from registry.models import (
     Facility,
     Firm,
     Flag,
+    GridConnection,
     Inspection,
     Licence,
     PowerDeclaration,
@@ -321,6 +322,21 @@ class FacilityFilter(StaffFilterSet):
 
     def filter_legal_status(self, queryset, name, value):
         return with_status(queryset, facility_conditions(), value)
+
+
+class ConnectionFilter(df.FilterSet):
+    meter_id = df.CharFilter(label=gettext_lazy("Meter id"))
+    operator = df.CharFilter(label=gettext_lazy("Grid operator"))
+    consumer_bin = BinFilter(label=gettext_lazy("Consumer BIN/IIN"))
+    region = regions()
+    tariff = AnyOfFilter(choices=GridConnection.Tariff.choices, label=gettext_lazy("Tariff (repeat for several)"))
+    parent_meter_id = df.CharFilter(
+        field_name="parent__meter_id", label=gettext_lazy("Fed by the meter with this id (its upstream meter)")
+    )
+
+    class Meta:
+        model = GridConnection
+        fields: list = []
 
 
 class LicenceFilter(df.FilterSet):

@@ -12,7 +12,17 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from registry import clock
-from registry.models import EnforcementAction, Facility, Firm, Flag, Inspection, Licence, PowerDeclaration, Region
+from registry.models import (
+    EnforcementAction,
+    Facility,
+    Firm,
+    Flag,
+    GridConnection,
+    Inspection,
+    Licence,
+    PowerDeclaration,
+    Region,
+)
 from registry.selectors.legal_status import LegalStatus
 
 from .filters import MONTH_PATTERN
@@ -113,6 +123,30 @@ class FacilitySerializer(RegistrySerializer):
             "legal_status",
             "created_at",
             "updated_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="ConnectionRecord")
+class GridConnectionSerializer(RegistrySerializer):
+    parent_meter_id = ref(
+        "parent.meter_id",
+        help_text=gettext_lazy("Meter id of the meter upstream (a transformer or feeder head); null when none."),
+    )
+
+    class Meta:
+        model = GridConnection
+        fields = [
+            "id",
+            "meter_id",
+            "operator",
+            "consumer_name",
+            "consumer_bin",
+            "region",
+            "address",
+            "tariff",
+            "contracted_mw",
+            "parent_meter_id",
         ]
         read_only_fields = fields
 

@@ -9,6 +9,7 @@ app_name = "api"
 router = SimpleRouter()
 router.register("firms", views.FirmViewSet, basename="firm")
 router.register("facilities", views.FacilityViewSet, basename="facility")
+router.register("connections", views.GridConnectionViewSet, basename="connection")
 router.register("licences", views.LicenceViewSet, basename="licence")
 router.register("declarations", views.DeclarationViewSet, basename="declaration")
 router.register("flags", views.FlagViewSet, basename="flag")

@@ -1,8 +1,8 @@
 """Read endpoints of the registry under /api/v1/ (issue #6): thin viewsets over `scoping.readable`.
 
 Staff read every row their group may view; a firm user reads their own
-firm, facilities, licences and declarations, and gets 403 on flags,
-inspections and enforcement actions (docs/rules.md, "Who sees what", lists what a firm may see;
+firm, facilities, licences and declarations, and gets 403 on grid connections,
+flags, inspections and enforcement actions (docs/rules.md, "Who sees what", lists what a firm may see;
 flags and inspection records would tell the subject of an investigation that
 it is under one). Another firm's row answers 404, as if it did not exist.
 """
@@ -19,7 +19,16 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 
-from registry.models import EnforcementAction, Facility, Firm, Flag, Inspection, Licence, PowerDeclaration
+from registry.models import (
+    EnforcementAction,
+    Facility,
+    Firm,
+    Flag,
+    GridConnection,
+    Inspection,
+    Licence,
+    PowerDeclaration,
+)
 from registry.selectors.legal_status import annotate, facility_conditions, firm_conditions
 
 from . import filters, serializers
@@ -126,6 +135,18 @@ class FacilityViewSet(RegistryViewSet):
     def shape(self, queryset):
         queryset = queryset.select_related("firm").prefetch_related("connections")
         return self.with_legal_status(queryset, facility_conditions())
+
+
+@documented(serializers.GridConnectionSerializer, "grid connections", "Staff only.")
+class GridConnectionViewSet(RegistryViewSet):
+    model = GridConnection
+    serializer_class = serializers.GridConnectionSerializer
+    filterset_class = filters.ConnectionFilter
+    ordering_fields = ["meter_id", "region", "tariff", "contracted_mw", "id"]
+    ordering = ["meter_id"]
+
+    def shape(self, queryset):
+        return queryset.select_related("parent")
 
 
 @documented(serializers.LicenceSerializer, "licences")

@@ -14,6 +14,7 @@ class ConnectionsExport(Dataset):
         ExportColumn("address", "address"),
         ExportColumn("tariff", "tariff"),
         ExportColumn("contracted_mw", "contracted_mw"),
+        ExportColumn("parent_meter_id", "parent__meter_id"),
     ]
     region_field = "region"
     meter_field = "meter_id"

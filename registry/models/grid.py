@@ -37,6 +37,17 @@ class GridConnection(models.Model):
     address = models.CharField(_("address"), max_length=500, blank=True)
     tariff = models.CharField(_("tariff"), max_length=16, choices=Tariff.choices)
     contracted_mw = models.DecimalField(_("contracted MW"), max_digits=10, decimal_places=3, null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("upstream meter"),
+        help_text=_(
+            "The meter upstream of this one (a distribution transformer or feeder head), itself a grid connection."
+        ),
+    )
 
     class Meta:
         verbose_name = _("grid connection")
@@ -50,6 +61,7 @@ class GridConnection(models.Model):
             models.CheckConstraint(condition=models.Q(region__in=Region.values), name="connection_region_known"),
             models.CheckConstraint(condition=models.Q(tariff__in=Tariff.values), name="connection_tariff_known"),
             models.CheckConstraint(condition=non_negative("contracted_mw", nullable=True), name="connection_mw_gte_0"),
+            models.CheckConstraint(condition=~models.Q(parent=models.F("pk")), name="connection_not_its_own_parent"),
         ]
 
     def __str__(self):

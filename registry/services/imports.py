@@ -32,6 +32,7 @@ from registry.models import (
 )
 from registry.services import csvfiles as c
 from registry.services.declarations import declaration_file
+from registry.services.topology import TopologyRejected, connection_parents_set
 
 
 class Outcome(enum.Enum):
@@ -96,6 +97,7 @@ CONNECTION_COLUMNS = [
     c.Column("address", c.text(500), default=""),
     c.Column("tariff", c.choice(GridConnection.Tariff.values), required=True),
     c.Column("contracted_mw", MW),
+    c.Column("parent_meter_id", c.text(64)),
 ]
 FACILITY_COLUMNS = [
     c.Column("ref", c.text(64), required=True),
@@ -199,8 +201,24 @@ def _import_owner(v: dict) -> Outcome:
 
 def _import_connection(v: dict) -> Outcome:
     key = {"meter_id": v.pop("meter_id")}
+    v.pop("parent_meter_id")  # set by _link_parents once every meter of the file is in
     __, outcome = _upsert(GridConnection, key, v)
     return outcome
+
+
+def _link_parents(rows: list[c.ParsedRow]) -> tuple[set[int], list[tuple[int, RowProblem]]]:
+    """Give the file's meters their upstream meters, which may come later in the file; an empty cell means none.
+
+    Return the lines whose parent changed, or the problems (nothing changed then).
+    """
+    line_of = {row.values["meter_id"]: row.line for row in rows}
+    parents = {row.values["meter_id"]: row.values["parent_meter_id"] for row in rows}
+    try:
+        changed = connection_parents_set(parents=parents)
+    except TopologyRejected as rejected:
+        problems = rejected.problems.items()
+        return set(), [(line_of.get(meter, 1), RowProblem("parent_meter_id", reason)) for meter, reason in problems]
+    return {line_of[meter] for meter in changed}, []
 
 
 def _upsert_firm_row_with_links(
@@ -285,13 +303,15 @@ class RegisterFile:
     columns: list[c.Column]
     key: tuple[str, ...]  # the natural key: each value may appear once per file
     apply: Callable[[dict], Outcome]
+    # A second step over the rows applied, once all of them are in: the lines it changed, or its problems.
+    finish: Callable[[list[c.ParsedRow]], tuple[set[int], list[tuple[int, RowProblem]]]] | None = None
 
 
 # Dependency order: each file refers only to the ones before it.
 REGISTER_FILES = [
     RegisterFile("firms.csv", FIRM_COLUMNS, ("bin",), _import_firm),
     RegisterFile("owners.csv", OWNER_COLUMNS, ("firm_bin", "person_id", "role"), _import_owner),
-    RegisterFile("grid_connections.csv", CONNECTION_COLUMNS, ("meter_id",), _import_connection),
+    RegisterFile("grid_connections.csv", CONNECTION_COLUMNS, ("meter_id",), _import_connection, _link_parents),
     RegisterFile("facilities.csv", FACILITY_COLUMNS, ("ref",), _import_facility),
     RegisterFile("licences.csv", LICENCE_COLUMNS, ("number",), _import_licence),
     RegisterFile("declarations.csv", DECLARATION_COLUMNS, ("facility_ref", "month"), _import_declaration),
@@ -332,6 +352,7 @@ def register_import(*, directory: Path) -> RegisterImportReport:
 def _import_file(path: Path, spec: RegisterFile, errors: list[c.RowError]) -> FileReport:
     report = FileReport(spec.name)
     first_line_of: dict[tuple, int] = {}
+    applied: list[tuple[c.ParsedRow, Outcome]] = []
     with path.open("rb") as stream:
         source = c.CsvSource(spec.name, stream, spec.columns, errors)
         for row in source.rows():
@@ -355,7 +376,22 @@ def _import_file(path: Path, spec: RegisterFile, errors: list[c.RowError]) -> Fi
                 source.error(row.line, *_describe(error))
                 continue
             report.counts[outcome] += 1
+            if spec.finish is not None:
+                applied.append((row, outcome))
+        if spec.finish is not None and applied and not source.full:
+            _finish(spec, applied, source, report)
     return report
+
+
+def _finish(spec: RegisterFile, applied: list[tuple[c.ParsedRow, Outcome]], source: c.CsvSource, report: FileReport):
+    """Run the file's second step; a row unchanged by the first step but changed by the second counts as updated."""
+    changed_lines, problems = spec.finish([row for row, __ in applied])
+    for line, problem in problems:
+        source.error(line, problem.column, problem.reason)
+    for row, outcome in applied:
+        if outcome is Outcome.UNCHANGED and row.line in changed_lines:
+            report.counts[Outcome.UNCHANGED] -= 1
+            report.counts[Outcome.UPDATED] += 1
 
 
 def _describe(error: IntegrityError) -> tuple[str, str]:
