@@ -76,3 +76,8 @@ bench: install
 	$(PY) bench/admin_pages.py
 	$(PY) bench/exports.py
 	$(PY) bench/load.py
+
+## Detection on a realistic grid with hidden farms (bench/fieldgrid), before and after issue 12: sites caught and innocent sites flagged per kind, the issue's bars
+.PHONY: bench-field
+bench-field: install
+	$(PY) bench/field_detect.py $(BENCH_ARGS)

@@ -270,3 +270,14 @@ class EnforcementActionFactory(_Factory):
     fine_kzt = factory.Maybe(
         factory.LazyAttribute(lambda act: act.action == EnforcementAction.Action.FINE), Decimal("1500000"), None
     )
+
+
+class FlagMeterFactory(_Factory):
+    """A meter whose readings made a flag: `FlagMeterFactory(flag=flag, connection=meter, role="member")`."""
+
+    class Meta:
+        model = "registry.FlagMeter"
+
+    flag = factory.SubFactory(FlagFactory, connection=factory.SubFactory(GridConnectionFactory))
+    connection = factory.SubFactory(GridConnectionFactory)
+    role = "subject"

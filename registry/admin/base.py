@@ -25,6 +25,8 @@ from registry.selectors import legal_status
 from registry.selectors.audit import object_history
 from registry.services.exports import export_prepare, export_start
 
+from . import links
+
 
 class EstimatedCountPaginator(Paginator):
     """On an unfiltered list of a big table, the planner's row estimate instead of COUNT(*)."""
@@ -70,6 +72,16 @@ class RegistryAdmin(admin.ModelAdmin):
 
     def has_export_permission(self, request) -> bool:
         return request.user.has_perm("registry.export_datasets")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The page is drawn after the view returns; its record links know the viewer until it is drawn.
+        token = links.viewer.set(request.user)
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if isinstance(response, TemplateResponse) and not response.is_rendered:
+            response.add_post_render_callback(lambda _response: links.viewer.reset(token))
+        else:
+            links.viewer.reset(token)
+        return response
 
     def history_view(self, request, object_id, extra_context=None):
         response = super().history_view(request, object_id, extra_context)

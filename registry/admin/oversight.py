@@ -4,39 +4,121 @@ enforcement actions.
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, When
+from django.http import Http404, HttpResponseRedirect
+from django.template.defaultfilters import floatformat
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registry import clock
 from registry.errors import RegistryError
-from registry.models import EnforcementAction, Facility, Flag, GridConnection, Inspection
-from registry.selectors.loads import subject_hourly_load
+from registry.models import DetectionSettings, EnforcementAction, Facility, Flag, GridConnection, Inspection
+from registry.selectors.loads import flag_chart, flag_meters
 from registry.services import enforcement, flags
+from registry.services.csvfiles import parse_instant
 from registry.validators import validate_bin
 
 from .base import DecisionForm, RegistryAdmin, decision_action
 from .links import record_links
 
-# How each evidence number reads, with its unit.
+
+def _mw(value) -> str:
+    return gettext("%(mw)s MW") % {"mw": floatformat(value, "3g")}
+
+
+def _mwh(decimals: int):
+    return lambda value: gettext("%(mwh)s MWh") % {"mwh": floatformat(value, f"{decimals}g")}
+
+
+def _decimals(places: int):
+    return lambda value: str(floatformat(value, f"{places}g"))
+
+
+def _times(places: int):
+    return lambda value: f"{floatformat(value, f'{places}g')} ×"
+
+
+def _percent(value) -> str:
+    return f"{floatformat(float(value) * 100, 1)}%"
+
+
+def _count(value) -> str:
+    return str(floatformat(value, "0g"))
+
+
+def _local_time(value) -> str:
+    instant = parse_instant(value) if isinstance(value, str) else None
+    return f"{instant.astimezone(clock.registry_zone()):%Y-%m-%d %H:%M}" if instant else str(value)
+
+
+def _listed(value) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_mw(mw) if isinstance(mw, int | float) else mw}" for key, mw in value.items())
+    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+
+
+# How each evidence figure reads, with its unit.
 EVIDENCE_LABELS = {
-    "avg_mw": (_("average load"), "{:,.3f} MW"),
-    "peak_mw": (_("peak load"), "{:,.3f} MW"),
-    "coverage": (_("hours with readings"), "{:.1%}"),
-    "load_factor": (_("load factor (average / peak)"), "{:.3f}"),
-    "energy_mwh": (_("energy in the window"), "{:,.1f} MWh"),
-    "hours_with_readings": (_("hours with a reading"), "{:,}"),
-    "window_hours": (_("hours in the window"), "{:,}"),
-    "capacity_mw": (_("licensed capacity"), "{:,.3f} MW"),
-    "peak_to_capacity": (_("peak / licensed capacity"), "{:.2f} ×"),
-    "declared_mwh": (_("declared energy"), "{:,.3f} MWh"),
-    "metered_mwh": (_("metered energy"), "{:,.3f} MWh"),
-    "declared_to_metered": (_("declared / metered"), "{:.1%}"),
-    "month": (_("month"), "{}"),
-    "deadline": (_("filing deadline"), "{}"),
-    "tariff": (_("tariff"), "{}"),
+    "avg_mw": (_("average load"), _mw),
+    "peak_mw": (_("peak load"), _mw),
+    "coverage": (_("hours with readings"), _percent),
+    "load_factor": (_("load factor (average / peak)"), _decimals(3)),
+    "energy_mwh": (_("energy in the window"), _mwh(1)),
+    "hours_with_readings": (_("hours with a reading"), _count),
+    "window_hours": (_("hours in the window"), _count),
+    "capacity_mw": (_("licensed capacity"), _mw),
+    "peak_to_capacity": (_("peak / licensed capacity"), _times(2)),
+    "declared_mwh": (_("declared energy"), _mwh(3)),
+    "metered_mwh": (_("metered energy"), _mwh(3)),
+    "declared_to_metered": (_("declared / metered"), _percent),
+    "month": (_("month"), str),
+    "deadline": (_("filing deadline"), str),
+    "tariff": (_("tariff"), str),
+    # The mining signature and the ways farms hide.
+    "level_mw": (_("steady level"), _mw),
+    "floor_mw": (_("daily floor (lowest steady hour, median of the days)"), _mw),
+    "floor_change": (_("day-to-day change of the floor (3 days in 4 within)"), _percent),
+    "floor_share": (_("daily floor / running load"), _percent),
+    "signature_days": (_("days judged for the signature"), _count),
+    "running_hours": (_("running hours"), _count),
+    "running_avg_mw": (_("average load while running"), _mw),
+    "curtailment_hours": (_("hours of the day curtailed"), _listed),
+    "group": (_("group (address or consumer)"), str),
+    "meters": (_("meters in the group"), _count),
+    "tariffs": (_("tariffs"), _listed),
+    "member_avg_mw": (_("average load of each meter"), _listed),
+    "baseline_start": (_("baseline from"), _local_time),
+    "baseline_end": (_("baseline until"), _local_time),
+    "baseline_mw": (_("baseline load"), _mw),
+    "recent_start": (_("recent days from"), _local_time),
+    "recent_floor_mw": (_("recent floor"), _mw),
+    "step_ratio": (_("recent floor / baseline"), _times(1)),
+    "children": (_("downstream meters"), _count),
+    "parent_avg_mw": (_("transformer's average load"), _mw),
+    "children_avg_mw": (_("downstream meters' average load"), _mw),
+    "loss_share": (_("normal losses allowed"), _percent),
+    "unmetered_mw": (_("unmetered load"), _mw),
+    "residual_avg_mw": (_("transformer less downstream meters, average"), _mw),
+    "recent_avg_mw": (_("recent average load"), _mw),
+    "balanced_hours": (_("hours balanced"), _count),
 }
+# The evidence table reads in the order above (the database keeps JSON keys in its own order).
+EVIDENCE_ORDER = {key: position for position, key in enumerate(EVIDENCE_LABELS)}
+# The figure the flag list shows for each flag: the first of these its evidence has.
+KEY_FIGURES = ("unmetered_mw", "step_ratio", "avg_mw", "peak_to_capacity", "declared_to_metered", "deadline")
+# The decisions a regulator takes from a flag's page, in the order of its buttons: (admin action, button).
+PAGE_DECISIONS = [
+    ("assign", _("Assign")),
+    ("schedule_inspection", _("Schedule an inspection")),
+    ("confirm", _("Confirm")),
+    ("dismiss", _("Dismiss")),
+    ("dismiss_compliant", _("Inspected: compliant — dismiss")),
+]
 SEVERITY_RANK = Case(
     When(severity="high", then=0), When(severity="medium", then=1), default=2, output_field=IntegerField()
 )
@@ -72,6 +154,20 @@ class ConfirmForm(DecisionForm):
     operator_name = forms.CharField(label=_("Operator name"), required=False, max_length=255)
 
 
+class CompliantForm(DecisionForm):
+    """A dismissal after a visit found the site compliant: the reason says so, the help says how long it holds."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limits = DetectionSettings.current()
+        reason = self.fields["reason"]
+        reason.initial = gettext("Inspected: compliant.")
+        reason.help_text = gettext(
+            "Detection stays quiet about this subject for %(days)d days, unless its average load grows by more "
+            "than %(growth)s."
+        ) % {"days": limits.dismissal_silence_days, "growth": f"{limits.dismissal_regrowth_ratio:.0%}"}
+
+
 @admin.register(Flag)
 class FlagAdmin(RegistryAdmin):
     """The review queue: open flags first, by severity, newest first."""
@@ -97,11 +193,11 @@ class FlagAdmin(RegistryAdmin):
         "subject_type",
         "subject_ref",
         "site",
+        "meter_list",
         "month",
         "window_start",
         "window_end",
         "evidence_table",
-        "load_chart",
         "assigned_to",
         "decision_reason",
         "decided_at",
@@ -109,9 +205,20 @@ class FlagAdmin(RegistryAdmin):
         "created_at",
         "updated_at",
     ]
-    fields = readonly_fields
+    # The chart is drawn between the finding and its evidence (change_form.html).
+    fieldsets = [
+        (None, {"fields": ["rule", "severity", "status", "subject_type", "subject_ref", "site", "meter_list"]}),
+        (
+            _("Evidence"),
+            {"fields": ["month", "window_start", "window_end", "evidence_table"]},
+        ),
+        (
+            _("Decision"),
+            {"fields": ["assigned_to", "decision_reason", "decided_at", "record", "created_at", "updated_at"]},
+        ),
+    ]
     change_form_template = "admin/registry/flag/change_form.html"
-    actions = ["assign", "schedule_inspection", "confirm", "dismiss"]
+    actions = ["assign", "schedule_inspection", "confirm", "dismiss", "dismiss_compliant"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(status_rank=STATUS_RANK, severity_rank=SEVERITY_RANK)
@@ -122,6 +229,65 @@ class FlagAdmin(RegistryAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        """Nobody deletes a flag: the audit trail keeps every finding and its decision."""
+        return False
+
+    def get_urls(self):
+        decide = path(
+            "<path:object_id>/decide/<str:decision>/",
+            self.admin_site.admin_view(self.decide_view),
+            name="registry_flag_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied  # every field is read-only: a flag changes only by a decision
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(
+                title=f"{obj.get_rule_display()} — {obj.subject_ref}",
+                subtitle=None,  # the title already names the flag
+                flag_chart=flag_chart(flag=obj),
+                flag_decisions=self.page_decisions(request, obj),
+                show_save=False,
+                show_save_and_continue=False,
+                show_save_and_add_another=False,
+                show_delete=False,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def page_decisions(self, request, flag) -> list[tuple[str, str]]:
+        """The decisions this user may take on this flag now: (URL of its form, button)."""
+        actions = self.get_actions(request)
+        return [
+            (reverse("admin:registry_flag_decide", args=[flag.pk, name]), label)
+            for name, label in PAGE_DECISIONS
+            if name in actions and flags.flag_decidable(flag=flag, decision=name)
+        ]
+
+    def decide_view(self, request, object_id, decision):
+        """One decision on one flag, from its page: the decision's form, then back to the page with the result.
+
+        Every decision offered here asks for a form first, so opening the URL (GET) decides nothing.
+        """
+        actions = self.get_actions(request)
+        if decision not in dict(PAGE_DECISIONS) or decision not in actions:
+            raise PermissionDenied
+        flag = self.get_object(request, unquote(object_id))
+        if flag is None:
+            raise Http404
+        page = reverse("admin:registry_flag_change", args=[flag.pk])
+        action = actions[decision][0]
+        response = action(self, request, self.get_queryset(request).filter(pk=flag.pk))
+        if response is None:
+            return HttpResponseRedirect(page)
+        response.context_data["cancel_url"] = page
+        return response
+
     @admin.display(description=_("severity"), ordering="severity_rank")
     def severity_badge(self, flag):
         return format_html('<span class="severity-{}">{}</span>', flag.severity, flag.get_severity_display())
@@ -129,16 +295,19 @@ class FlagAdmin(RegistryAdmin):
     @admin.display(description=_("key figure"))
     def key_figure(self, flag):
         evidence = flag.evidence or {}
-        for key in ("avg_mw", "peak_to_capacity", "declared_to_metered", "deadline"):
+        for key in KEY_FIGURES:
             if evidence.get(key) is not None:
-                label, fmt = EVIDENCE_LABELS[key]
-                return f"{label}: {fmt.format(evidence[key])}"
+                label, show = EVIDENCE_LABELS[key]
+                return f"{label}: {show(evidence[key])}"
         return "—"
 
     @admin.display(description=_("evidence"))
     def evidence_table(self, flag):
         rows = []
-        for key, value in (flag.evidence or {}).items():
+        evidence = sorted(
+            (flag.evidence or {}).items(), key=lambda item: EVIDENCE_ORDER.get(item[0], len(EVIDENCE_ORDER))
+        )
+        for key, value in evidence:
             if key == "shared_owners":
                 for owner in value:
                     rows.append(
@@ -149,23 +318,40 @@ class FlagAdmin(RegistryAdmin):
                         )
                     )
                 continue
-            label, fmt = EVIDENCE_LABELS.get(key, (key, "{}"))
-            rows.append((label, fmt.format(value) if value is not None else "—"))
+            label, show = EVIDENCE_LABELS.get(key, (key, _listed))
+            rows.append((label, show(value) if value is not None else "—"))
         return format_html(
             '<table class="evidence">{}</table>', format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         )
 
-    @admin.display(description=_("hourly load over the window"))
-    def load_chart(self, flag):
-        points = subject_hourly_load(flag=flag)
-        if not points:
-            return _("No readings for this subject in the window.")
-        peak = max(mw for _hour, mw in points)
+    @admin.display(description=_("meters"))
+    def meter_list(self, flag):
+        rows = [
+            (
+                reverse("admin:registry_gridconnection_change", args=[meter.connection_id]),
+                meter.connection.meter_id,
+                meter.get_role_display(),
+                meter.connection.consumer_name or "—",
+                meter.connection.address or "—",
+                meter.connection.get_tariff_display(),
+            )
+            for meter in flag_meters(flag=flag)
+        ]
+        if not rows:
+            return "—"
         return format_html(
-            '<canvas class="load-chart" height="90" data-points="{}" aria-label="{}"></canvas><noscript>{}</noscript>',
-            ";".join(f"{hour.isoformat()}|{mw:.4f}" for hour, mw in points),
-            _("Hourly load, MW"),
-            _("%(n)d hours, peak %(peak).3f MW") % {"n": len(points), "peak": peak},
+            '<table class="flag-meters"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>'
+            "</thead><tbody>{}</tbody></table>",
+            _("meter"),
+            _("role"),
+            _("consumer"),
+            _("address"),
+            _("tariff"),
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                rows,
+            ),
         )
 
     @admin.display(description=_("site"))
@@ -193,6 +379,10 @@ class FlagAdmin(RegistryAdmin):
 
     @decision_action(description=_("Dismiss"), form_class=DecisionForm)
     def dismiss(request, flag, data):
+        flags.flag_dismiss(flag=flag, reason=data["reason"])
+
+    @decision_action(description=_("Inspected: compliant — dismiss"), form_class=CompliantForm)
+    def dismiss_compliant(request, flag, data):
         flags.flag_dismiss(flag=flag, reason=data["reason"])
 
 

@@ -14,6 +14,8 @@ several connections.
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
 from django.db import connection
 
@@ -21,6 +23,7 @@ from registry import clock
 from registry.models import Facility, Licence, licence_in_force_sql
 from registry.selectors.declarations import declarations_missing
 
+from .addresses import building_key
 from .rules import (
     ConnectionLoad,
     DeclaredMonth,
@@ -29,8 +32,16 @@ from .rules import (
     Load,
     OwnerLink,
     RelatedFirm,
+    Thresholds,
     UndeclaredMonth,
+    mining_signature,
+    runs_around_the_clock,
+    step_min_added_mw,
 )
+from .series import SeriesStats, Subject, baseline_levels, series_stats
+
+# A step candidate's last days average at least this many times the window's days before the baseline gap.
+STEP_CANDIDATE_RATIO = 2
 
 SANCTIONS = ("operation_cancelled", "equipment_confiscated", "criminal_case")
 
@@ -67,9 +78,11 @@ class WindowLoads:
     connections: list[ConnectionLoad]  # connections no registered facility lists
     facilities: list[FacilityLoad]  # facilities with no licence in force
     licences: list[LicenceLoad]  # licences in force, over all their facilities' connections
+    members: dict[tuple[str, int], set[int]]  # ("facility" | "licence", id) → its connections
+    all_loads: dict[int, Load]  # every connection with readings in the window, linked or not
 
 
-def window_loads(window: Window) -> WindowLoads:
+def window_loads(window: Window, *, recent_days: int = 3, gap_days: int = 14) -> WindowLoads:
     """The load of every subject of the three load rules.
 
     One parallel scan aggregates every connection over the window (what a
@@ -79,22 +92,32 @@ def window_loads(window: Window) -> WindowLoads:
     done for their connections alone, through the (connection, hour) key.
     """
     per_connection: dict[int, Load] = {}
-    meters: dict[int, tuple[str, str]] = {}
+    meters: dict[int, tuple] = {}
     linked: set[int] = set()
-    for pk, meter_id, tariff, n, total, peak, is_linked in _fetch(
+    early: dict[int, tuple] = {}
+    for row in _fetch(
         """
-        SELECT a.connection_id, c.meter_id, c.tariff, a.n, a.total, a.peak,
+        SELECT a.connection_id, c.meter_id, c.tariff, c.region, c.address, c.consumer_bin,
+               EXISTS (SELECT 1 FROM registry_gridconnection child WHERE child.parent_id = c.id),
+               a.n, a.total, a.peak, a.recent_avg, a.early_avg,
                EXISTS (SELECT 1 FROM registry_facilityconnection fc WHERE fc.connection_id = a.connection_id)
-          FROM (SELECT connection_id, count(*) AS n, sum(kwh) AS total, max(kwh) AS peak
+          FROM (SELECT connection_id, count(*) AS n, sum(kwh) AS total, max(kwh) AS peak,
+                       avg(kwh) FILTER (WHERE period_start >= %(recent)s) AS recent_avg,
+                       avg(kwh) FILTER (WHERE period_start < %(early_end)s) AS early_avg
                   FROM registry_meterreading
                  WHERE period_start >= %(start)s AND period_start < %(end)s
                  GROUP BY connection_id) a
           JOIN registry_gridconnection c ON c.id = a.connection_id
         """,
-        window.params(),
+        window.params(
+            recent=window.end - dt.timedelta(days=recent_days), early_end=window.end - dt.timedelta(days=gap_days)
+        ),
     ):
+        pk, meter_id, tariff, region, address, consumer_bin, is_parent, n, total, peak, recent_avg, early_avg = row[:12]
+        is_linked = row[12]
+        early[pk] = (recent_avg, early_avg)
         per_connection[pk] = Load(n, window.hours, total, peak)
-        meters[pk] = (meter_id, tariff)
+        meters[pk] = (meter_id, tariff, region, address, consumer_bin, is_parent)
         if is_linked:
             linked.add(pk)
     members: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -132,7 +155,12 @@ def window_loads(window: Window) -> WindowLoads:
     facility_loads = {pk: load for (kind, pk), load in loads.items() if kind == "facility"}
     licence_loads_ = {pk: load for (kind, pk), load in loads.items() if kind == "licence"}
     return WindowLoads(
-        connections=[ConnectionLoad(pk, *meters[pk], load) for pk, load in per_connection.items() if pk not in linked],
+        connections=[
+            ConnectionLoad(pk, meters[pk][0], meters[pk][1], load, *meters[pk][2:], *early[pk])
+            for pk, load in per_connection.items()
+            if pk not in linked
+        ],
+        all_loads=per_connection,
         facilities=[
             FacilityLoad(pk, ref, firm_id, facility_loads[pk])
             for pk, ref, firm_id in Facility.objects.filter(pk__in=facility_loads).values_list("pk", "ref", "firm_id")
@@ -143,6 +171,7 @@ def window_loads(window: Window) -> WindowLoads:
                 "pk", "number", "firm_id", "capacity_mw"
             )
         ],
+        members=dict(members),
     )
 
 
@@ -285,3 +314,184 @@ def related_firms(window: Window, *, years: int) -> list[RelatedFirm]:
     for firm_id, firm_bin, person_id, full_name, other_bin, other_name, action, date in rows:
         links[(firm_id, firm_bin)].append(OwnerLink(person_id, full_name, other_bin, other_name, action, date))
     return [RelatedFirm(firm_id, firm_bin, tuple(items)) for (firm_id, firm_bin), items in links.items()]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Connections that belong together (one building, or one consumer BIN), summed per hour."""
+
+    key: str  # subject_ref: "address:<region>:<building>" or "bin:<BIN>"
+    members: tuple[ConnectionLoad, ...]  # largest average first
+    stats: SeriesStats
+
+
+@dataclass(frozen=True)
+class Step:
+    """A connection's last days against its own earlier baseline."""
+
+    subject: ConnectionLoad
+    recent: SeriesStats
+    recent_start: dt.datetime
+    baseline_start: dt.datetime
+    baseline_end: dt.datetime
+    baseline_hours: int
+    baseline_kwh: float  # the median hour of the baseline
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A transformer's readings minus the sum of its children's, over the hours all of them reported."""
+
+    parent: ConnectionLoad
+    children: tuple[int, ...]
+    stats: SeriesStats  # of parent − Σ children; positive_avg_kwh is the parent's own average
+
+
+@dataclass(frozen=True)
+class Hiding:
+    shapes: dict[int, SeriesStats]  # candidate connections' own shapes
+    groups: list[Group]
+    steps: list[Step]
+    balances: list[Balance]
+
+
+def hiding_subjects(
+    window: Window, connections: list[ConnectionLoad], all_loads: dict[int, Load], t: Thresholds
+) -> Hiding:
+    """The subjects of the rules on how farms hide, with their shapes (docs/rules.md, "Detection: how farms hide").
+
+    Candidates come from the window's plain aggregate: a meter whose average could meet a rule's floor, the
+    meters of buildings and consumers with several sizeable meters, connections whose last days could carry
+    a new load, and transformers whose averages leave room for an unmetered load. The single meters are read
+    through the (connection, hour) key, the transformers with their children in one scan of the window, and
+    the few groups and baselines through the key again.
+    """
+    unlinked = [c for c in connections if not c.is_parent]
+    by_id = {c.connection_id: c for c in unlinked}
+    single_min = {True: Decimal(t.household_min_floor_mw), False: min(t.unlicensed_min_avg_mw, t.base_min_floor_mw) / 2}
+    singles = {c.connection_id for c in unlinked if c.load.avg_mw >= single_min[c.tariff == "residential"]}
+    keyed = _group_candidates(unlinked, t)
+    singles |= {c.connection_id for members in keyed.values() for c in members}
+    steps = _step_candidates(unlinked, t)
+    recent_start = window.end - dt.timedelta(days=t.step_recent_days)
+    balances = _balance_candidates(connections, all_loads, t)
+    subjects = [Subject(f"c:{pk}", ((pk, 1),)) for pk in singles]
+    subjects += [Subject(f"s:{pk}", ((pk, 1),), since=recent_start) for pk in steps]
+    stats = series_stats(start=min(window.start, recent_start), end=window.end, subjects=subjects)
+    stats |= series_stats(
+        start=window.start,
+        end=window.end,
+        subjects=[
+            Subject(f"b:{pk}", ((pk, 1), *((child, -1) for child in children)), complete=True)
+            for pk, children in balances.items()
+        ],
+    )
+    shapes = {pk: stats[f"c:{pk}"] for pk in singles if f"c:{pk}" in stats}
+    parents = {c.connection_id: c for c in connections if c.is_parent}
+    return Hiding(
+        shapes=shapes,
+        groups=_groups(window, keyed, shapes, t),
+        steps=_steps(window, [by_id[pk] for pk in steps], {pk: stats.get(f"s:{pk}") for pk in steps}, t),
+        balances=[
+            Balance(parents[pk], tuple(sorted(children)), stats[f"b:{pk}"])
+            for pk, children in balances.items()
+            if f"b:{pk}" in stats
+        ],
+    )
+
+
+def _group_candidates(unlinked: list[ConnectionLoad], t: Thresholds) -> dict[str, list[ConnectionLoad]]:
+    """Buildings (region + building key) and consumer BINs with two or more meters of the member minimum."""
+    keyed: dict[str, list[ConnectionLoad]] = defaultdict(list)
+    for c in unlinked:
+        if c.load.avg_mw < t.split_member_min_avg_mw:
+            continue
+        building = building_key(c.address)
+        if building:
+            keyed[f"address:{c.region}:{building}"[:64]].append(c)
+        if c.consumer_bin:
+            keyed[f"bin:{c.consumer_bin}"].append(c)
+    return {key: members for key, members in keyed.items() if len(members) > 1}
+
+
+def _groups(
+    window: Window, keyed: dict[str, list[ConnectionLoad]], shapes: dict[int, SeriesStats], t: Thresholds
+) -> list[Group]:
+    """The groups of two or more pieces of a farm, summed per hour.
+
+    A member is a piece of a farm: it runs around the clock (but for a curtailment) and has the mining
+    signature by itself; a shop's, an office's or a block's common meter with their daily cycles do not.
+    """
+    half = t.unlicensed_min_avg_mw / 2
+    groups = {}
+    for key, members in keyed.items():
+        pieces = [
+            c
+            for c in members
+            if (shape := shapes.get(c.connection_id)) is not None
+            and runs_around_the_clock(shape, t)
+            and mining_signature(shape, t)
+        ]
+        if len(pieces) > 1 and sum(c.load.avg_mw for c in pieces) >= half:
+            groups[key] = sorted(pieces, key=lambda c: c.load.avg_mw, reverse=True)
+    stats = series_stats(
+        start=window.start,
+        end=window.end,
+        # Summed over the hours all its meters reported: an hour one of them missed would pass for a low floor.
+        subjects=[
+            Subject(key, tuple((c.connection_id, 1) for c in members), complete=True) for key, members in groups.items()
+        ],
+        through_index=True,
+    )
+    return [Group(key, tuple(groups[key]), stats[key]) for key in groups if key in stats]
+
+
+def _step_candidates(unlinked: list[ConnectionLoad], t: Thresholds) -> list[int]:
+    """Connections whose last days average at least the step's minimum added load and twice their early days."""
+    return [
+        c.connection_id
+        for c in unlinked
+        if c.recent_avg_kwh is not None
+        and c.recent_avg_kwh >= step_min_added_mw(c, t) * 1000
+        and (c.early_avg_kwh is None or c.recent_avg_kwh >= STEP_CANDIDATE_RATIO * c.early_avg_kwh)
+    ]
+
+
+def _steps(
+    window: Window, candidates: list[ConnectionLoad], recent: dict[int, SeriesStats | None], t: Thresholds
+) -> list[Step]:
+    """The step candidates' last days against their baselines, read from the feed whatever the window."""
+    recent_start = window.end - dt.timedelta(days=t.step_recent_days)
+    baseline_start = window.end - dt.timedelta(days=t.step_baseline_days)
+    baseline_end = window.end - dt.timedelta(days=t.step_gap_days)
+    ids = [c.connection_id for c in candidates if recent.get(c.connection_id) is not None]
+    baselines = baseline_levels(start=baseline_start, end=baseline_end, connection_ids=ids)
+    return [
+        Step(c, recent[c.connection_id], recent_start, baseline_start, baseline_end, *baselines[c.connection_id])
+        for c in candidates
+        if c.connection_id in baselines and recent.get(c.connection_id) is not None
+    ]
+
+
+def _balance_candidates(
+    connections: list[ConnectionLoad], all_loads: dict[int, Load], t: Thresholds
+) -> dict[int, list[int]]:
+    """Transformers whose window averages leave room for an unmetered load, with their children.
+
+    A transformer is read again only when its average, less its children's and the normal losses, reaches
+    half the balance's minimum unmetered load (the full test is on the hours all of them reported).
+    """
+    parents = {c.connection_id: c for c in connections if c.is_parent}
+    if not parents:
+        return {}
+    children: dict[int, list[int]] = defaultdict(list)
+    for child, parent in _fetch(
+        "SELECT id, parent_id FROM registry_gridconnection WHERE parent_id = ANY(%(ids)s)", {"ids": list(parents)}
+    ):
+        children[parent].append(child)
+    loss = Fraction(t.balance_loss_share)
+    room = {
+        pk: parent.load.avg_mw * (1 - loss) - sum((all_loads[c].avg_mw for c in children[pk] if c in all_loads), 0)
+        for pk, parent in parents.items()
+    }
+    return {pk: children[pk] for pk in parents if room[pk] >= Fraction(t.balance_min_mw) / 2}

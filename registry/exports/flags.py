@@ -1,6 +1,9 @@
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from registry.models import Flag
+from registry.models import Flag, FlagMeter
+from registry.selectors.loads import METER_ORDER
 
 from .base import Dataset, ExportColumn, month_text
 
@@ -11,6 +14,7 @@ class FlagsExport(Dataset):
         ExportColumn("rule", "rule"),
         ExportColumn("severity", "severity"),
         ExportColumn("status", "status"),
+        ExportColumn("meter_ids", "meter_ids"),
         ExportColumn("subject_type", "subject_type"),
         ExportColumn("subject_ref", "subject_ref"),
         ExportColumn("month", "month", month_text),
@@ -29,5 +33,16 @@ class FlagsExport(Dataset):
 
     def base_queryset(self):
         return Flag.objects.annotate(
-            subject_region=Coalesce("connection__region", "facility__region", "licence__firm__region", "firm__region")
+            subject_region=Coalesce("connection__region", "facility__region", "licence__firm__region", "firm__region"),
+            meter_ids=Subquery(_meter_ids()),
         )
+
+
+def _meter_ids():
+    """Every meter whose readings made the flag, `;`-joined: subject first, then members or children, by meter id."""
+    return (
+        FlagMeter.objects.filter(flag=OuterRef("pk"))
+        .values("flag")
+        .annotate(ids=StringAgg("connection__meter_id", delimiter=";", order_by=METER_ORDER))
+        .values("ids")
+    )

@@ -15,7 +15,7 @@ from .grid import GridConnection, GridOperatorAccount, MeterReading, ReadingCorr
 from .licences import Licence, LicenceCoverage, LicenceDocument, licence_in_force, licence_in_force_sql
 from .notifications import ReminderLog
 from .outbox import TaskOutbox
-from .oversight import EnforcementAction, Flag, Inspection
+from .oversight import EnforcementAction, Flag, FlagMeter, Inspection
 
 __all__ = [
     "DetectionRun",
@@ -27,6 +27,7 @@ __all__ = [
     "Firm",
     "FirmMembership",
     "Flag",
+    "FlagMeter",
     "GridConnection",
     "GridOperatorAccount",
     "Inspection",

@@ -29,6 +29,54 @@ class DetectionSettings(models.Model):
     over_capacity_high_ratio = _ratio(_("over capacity: high severity above capacity ×"), "1.50")
     under_declared_ratio = _ratio(_("under-declared: declared below metered ×"), "0.90")
     related_party_years = models.PositiveSmallIntegerField(_("related party: look back, years"), default=3)
+    # How farms hide (docs/rules.md, "Detection: how farms hide").
+    signature_min_days = models.PositiveSmallIntegerField(
+        _("mining signature: minimum days with 6 running hours"), default=5
+    )
+    signature_max_floor_change = _ratio(
+        _("mining signature: largest day-to-day change of the floor"),
+        "0.020",
+        help_text=_(
+            "On three days out of four the daily floor moves by at most this share of its median from the day "
+            "before; 0.020 = 2%."
+        ),
+    )
+    signature_min_floor_share = _ratio(_("mining signature: smallest share of the running load in the floor"), "0.600")
+    household_min_floor_mw = _ratio(_("household mining: minimum steady floor, MW"), "0.005")
+    household_max_floor_change = _ratio(
+        _("household mining: largest day-to-day change of the floor"),
+        "0.050",
+        help_text=_("A home's own base wanders on top of a small farm; 0.050 = 5%."),
+    )
+    household_min_floor_share = _ratio(
+        _("household mining: smallest share of the running load in the floor"),
+        "0.850",
+        help_text=_("Mining machines are nearly all of such a home's load; a home's own use is a few hundred watts."),
+    )
+    split_member_min_avg_mw = _ratio(_("split load: a member's minimum average, MW"), "0.010")
+    curtailment_max_hours = models.PositiveSmallIntegerField(
+        _("curtailed load: longest daily curtailment, hours"), default=6
+    )
+    patchy_min_hours = models.PositiveSmallIntegerField(_("patchy meter: fewest hours with readings"), default=168)
+    base_min_floor_mw = _ratio(_("mining base under a business: minimum steady floor, MW"), "0.100")
+    step_recent_days = models.PositiveSmallIntegerField(_("load step: recent days"), default=3)
+    step_gap_days = models.PositiveSmallIntegerField(_("load step: baseline ends this many days ago"), default=14)
+    step_baseline_days = models.PositiveSmallIntegerField(
+        _("load step: baseline starts this many days ago"), default=60
+    )
+    step_min_ratio = _ratio(_("load step: recent floor at least baseline ×"), "3.000")
+    step_min_added_mw = _ratio(
+        _("load step: minimum added load, MW"),
+        "0.050",
+        help_text=_("On a household meter the household mining floor applies instead."),
+    )
+    balance_loss_share = _ratio(
+        _("energy balance: normal losses, share of the transformer's energy"),
+        "0.080",
+        help_text=_("Technical losses and unmetered street lighting are a few per cent; 0.080 = 8%."),
+    )
+    balance_min_mw = _ratio(_("energy balance: minimum unmetered load, MW"), "0.050")
+    balance_min_hours = models.PositiveSmallIntegerField(_("energy balance: fewest balanced hours"), default=168)
     dismissal_silence_days = models.PositiveSmallIntegerField(_("a dismissal silences for, days"), default=180)
     dismissal_regrowth_ratio = _ratio(
         _("a dismissed subject returns when its average load grows by more than"),

@@ -19,6 +19,14 @@ class FlagRule(models.TextChoices):
     UNDER_DECLARED = "UNDER_DECLARED", _("Energy under-declared")
     MISSING_DECLARATION = "MISSING_DECLARATION", _("Monthly declaration missing")
     RELATED_PARTY = "RELATED_PARTY", _("Owner linked to a sanctioned operation")
+    # How farms hide (docs/rules.md, "Detection: how farms hide").
+    HOUSEHOLD_MINING = "HOUSEHOLD_MINING", _("Mining load on a household meter")
+    SPLIT_LOAD = "SPLIT_LOAD", _("Mining load split over several meters")
+    CURTAILED_LOAD = "CURTAILED_LOAD", _("Flat load behind a daily curtailment")
+    PATCHY_LOAD = "PATCHY_LOAD", _("Flat load on a meter with missing hours")
+    BASE_LOAD = "BASE_LOAD", _("Flat mining base under a business's load")
+    LOAD_STEP = "LOAD_STEP", _("New flat load, many times the meter's baseline")
+    ENERGY_BALANCE = "ENERGY_BALANCE", _("Unmetered flat load under a transformer")
 
 
 class FlagSeverity(models.TextChoices):
@@ -59,7 +67,17 @@ class Flag(models.Model):
 
     # Rules whose open flag makes a site suspected illegal, and whose confirmation makes it illegal
     # (docs/rules.md, "Legal status").
-    UNLICENSED_RULES = (Rule.UNLICENSED_MINING, Rule.NO_VALID_LICENCE)
+    UNLICENSED_RULES = (
+        Rule.UNLICENSED_MINING,
+        Rule.NO_VALID_LICENCE,
+        Rule.HOUSEHOLD_MINING,
+        Rule.SPLIT_LOAD,
+        Rule.CURTAILED_LOAD,
+        Rule.PATCHY_LOAD,
+        Rule.BASE_LOAD,
+        Rule.LOAD_STEP,
+        Rule.ENERGY_BALANCE,
+    )
     # A flag still awaiting a decision.
     OPEN_STATUSES = (Status.OPEN, Status.UNDER_INSPECTION)
 
@@ -123,6 +141,48 @@ class Flag(models.Model):
 
     def __str__(self):
         return f"{self.rule} {self.subject_ref}"
+
+    @property
+    def meter_ids(self) -> list[str]:
+        """Every meter whose readings made the flag, subject first."""
+        order = {role: i for i, role in enumerate(FlagMeterRole.values)}
+        meters = sorted(self.meters.select_related("connection"), key=lambda m: (order[m.role], m.connection.meter_id))
+        return [m.connection.meter_id for m in meters]
+
+
+class FlagMeterRole(models.TextChoices):
+    SUBJECT = "subject", _("Subject")
+    MEMBER = "member", _("Member of the group")
+    CHILD = "child", _("Downstream meter")
+
+
+class FlagMeter(models.Model):
+    """A meter whose readings made a flag: its subject, a member of a group, or a child under a transformer.
+
+    Subjects and members of an open unlicensed-type flag are suspected illegal; a transformer's children are
+    evidence only (docs/rules.md, "Legal status").
+    """
+
+    Role = FlagMeterRole
+    SUSPECT_ROLES = (Role.SUBJECT, Role.MEMBER)
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="meters", verbose_name=_("flag"))
+    connection = models.ForeignKey(
+        GridConnection, on_delete=models.PROTECT, related_name="flag_meters", verbose_name=_("grid connection")
+    )
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("flagged meter")
+        verbose_name_plural = _("flagged meters")
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "connection"], name="flag_meter_once"),
+            models.CheckConstraint(condition=models.Q(role__in=FlagMeterRole.values), name="flag_meter_role_known"),
+        ]
+        indexes = [models.Index(fields=["connection", "role"], name="flag_meter_connection_idx")]
+
+    def __str__(self):
+        return f"{self.flag_id} {self.connection_id} {self.role}"
 
 
 class InspectionOutcome(models.TextChoices):

@@ -25,6 +25,7 @@ from registry.models import (
     Facility,
     FacilityConnection,
     Flag,
+    FlagMeter,
     Inspection,
     Licence,
     LicenceCoverage,
@@ -115,15 +116,24 @@ def connection_conditions(today: dt.date | None = None) -> Conditions:
             Exists(Inspection.objects.filter(connection=here, outcome=Inspection.Outcome.ILLEGAL_OPERATION))
         )
         | Q(Exists(Flag.objects.filter(connection=here, rule__in=Flag.UNLICENSED_RULES, status=Flag.Status.CONFIRMED)))
+        | Q(Exists(_flagged_meter(here).filter(flag__status=Flag.Status.CONFIRMED)))
         | through_facility(LegalStatus.ILLEGAL),
         LegalStatus.LICENSED: through_facility(LegalStatus.LICENSED),
         LegalStatus.SUSPECTED_ILLEGAL: Q(
             Exists(Flag.objects.filter(connection=here, rule__in=Flag.UNLICENSED_RULES, status__in=Flag.OPEN_STATUSES))
         )
+        | Q(Exists(_flagged_meter(here).filter(flag__status__in=Flag.OPEN_STATUSES)))
         | through_facility(LegalStatus.SUSPECTED_ILLEGAL),
         LegalStatus.PENDING: through_facility(LegalStatus.PENDING),
         LegalStatus.LICENCE_LAPSED: through_facility(LegalStatus.LICENCE_LAPSED),
     }
+
+
+def _flagged_meter(here) -> models.QuerySet:
+    """The connection is a subject or a group member of an unlicensed-type flag (a transformer's children are not)."""
+    return FlagMeter.objects.filter(
+        connection=here, role__in=FlagMeter.SUSPECT_ROLES, flag__rule__in=Flag.UNLICENSED_RULES
+    )
 
 
 def firm_conditions(today: dt.date | None = None) -> Conditions:

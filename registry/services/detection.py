@@ -24,14 +24,26 @@ RULES = [
     "UNDER_DECLARED",
     "MISSING_DECLARATION",
     "RELATED_PARTY",
+    "HOUSEHOLD_MINING",
+    "SPLIT_LOAD",
+    "CURTAILED_LOAD",
+    "PATCHY_LOAD",
+    "BASE_LOAD",
+    "LOAD_STEP",
+    "ENERGY_BALANCE",
 ]
+# A connection that one of these flags is not flagged again by a later one in the same run, in this order.
+SINGLE_METER_HIDING_RULES = (rules.household_mining, rules.curtailed_load, rules.patchy_load, rules.base_load)
 
 
 def findings_for(window: metrics.Window, t: rules.Thresholds) -> dict[str, list[rules.Finding]]:
     """Apply every rule to its metrics; the three load rules share one scan of the readings."""
-    loads = metrics.window_loads(window)
+    loads = metrics.window_loads(window, recent_days=t.step_recent_days, gap_days=t.step_gap_days)
+    hiding = metrics.hiding_subjects(window, loads.connections, loads.all_loads, t)
     found = {
-        "UNLICENSED_MINING": [rules.unlicensed_mining(s, t) for s in loads.connections],
+        "UNLICENSED_MINING": [
+            rules.unlicensed_mining(s, t, hiding.shapes.get(s.connection_id)) for s in loads.connections
+        ],
         "NO_VALID_LICENCE": [rules.no_valid_licence(s, t) for s in loads.facilities],
         "OVER_CAPACITY": [rules.over_capacity(s, t) for s in loads.licences],
         "UNDER_DECLARED": [rules.under_declared(s, t) for s in metrics.declared_months(window)],
@@ -40,7 +52,40 @@ def findings_for(window: metrics.Window, t: rules.Thresholds) -> dict[str, list[
             rules.related_party(s, t) for s in metrics.related_firms(window, years=t.related_party_years)
         ],
     }
+    found.update(_hiding_findings(loads.connections, hiding, found["UNLICENSED_MINING"], t))
     return {rule: [finding for finding in found[rule] if finding is not None] for rule in RULES}
+
+
+def _hiding_findings(connections, hiding: metrics.Hiding, unlicensed: list, t: rules.Thresholds) -> dict[str, list]:
+    """The rules on how farms hide, each connection flagged by at most one of them (docs/rules.md)."""
+    flagged = {f.links["connection_id"] for f in unlicensed if f is not None}
+    found: dict[str, list] = {rule: [] for rule in RULES[6:]}
+    for group in sorted(hiding.groups, key=lambda g: len(g.members), reverse=True):
+        ids = {member.connection_id for member in group.members}
+        if ids <= flagged:
+            continue
+        finding = rules.split_load(group, t)
+        if finding is not None:
+            found["SPLIT_LOAD"].append(finding)
+            flagged |= ids
+    for subject in connections:
+        shape = hiding.shapes.get(subject.connection_id)
+        if subject.connection_id in flagged or shape is None:
+            continue
+        for rule in SINGLE_METER_HIDING_RULES:
+            finding = rule(subject, shape, t)
+            if finding is not None:
+                found[finding.rule].append(finding)
+                flagged.add(subject.connection_id)
+                break
+    for step in hiding.steps:
+        if step.subject.connection_id not in flagged:
+            finding = rules.load_step(step, t)
+            if finding is not None:
+                found["LOAD_STEP"].append(finding)
+                flagged.add(step.subject.connection_id)
+    found["ENERGY_BALANCE"] = [rules.energy_balance(balance, t) for balance in hiding.balances]
+    return found
 
 
 def thresholds_current() -> rules.Thresholds:
@@ -128,7 +173,7 @@ def _write_flags(rule: str, findings: list[rules.Finding], window: metrics.Windo
         dismissed[(subject_type, subject_ref)] = evidence  # the latest dismissal wins
 
     counts = Counter(new=0, updated=0, silenced=0)
-    to_create, to_update = [], []
+    to_create, to_update, meters = [], [], []
     for finding in findings:
         values = {
             "severity": finding.severity,
@@ -142,25 +187,60 @@ def _write_flags(rule: str, findings: list[rules.Finding], window: metrics.Windo
             for name, value in values.items():
                 setattr(flag, name, value)
             to_update.append(flag)
+            meters.append((flag, finding))
             counts["updated"] += 1
         elif (finding.subject_type, finding.subject_ref) in dismissed and not rules.regrown(
             finding.avg_mw, dismissed[(finding.subject_type, finding.subject_ref)], t
         ):
             counts["silenced"] += 1
         else:
-            to_create.append(
-                Flag(
-                    rule=rule,
-                    subject_type=finding.subject_type,
-                    subject_ref=finding.subject_ref,
-                    month=finding.month,
-                    **values,
-                )
+            flag = Flag(
+                rule=rule,
+                subject_type=finding.subject_type,
+                subject_ref=finding.subject_ref,
+                month=finding.month,
+                **values,
             )
+            to_create.append(flag)
+            meters.append((flag, finding))
             counts["new"] += 1
     Flag.objects.bulk_create(to_create, batch_size=1000)
     _refresh(to_update)
+    _write_meters(meters)
     return dict(counts)
+
+
+def _write_meters(flags: list[tuple[Flag, rules.Finding]]) -> None:
+    """Record each flag's meters, set-based: those the finding names, else its facility's or licence's."""
+    if not flags:
+        return
+    named = [(flag.pk, pk, role) for flag, finding in flags for pk, role in finding.meters]
+    derived = [(flag.pk, flag.facility_id, flag.licence_id) for flag, finding in flags if not finding.meters]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM registry_flagmeter WHERE flag_id = ANY(%s)", [[flag.pk for flag, _ in flags]])
+        cursor.execute(
+            """
+            INSERT INTO registry_flagmeter (flag_id, connection_id, role)
+            SELECT flag_id, connection_id, role FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
+                   AS v(flag_id, connection_id, role)
+            UNION
+            SELECT d.flag_id, fc.connection_id, 'member'
+              FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS d(flag_id, facility_id, licence_id)
+              JOIN registry_facilityconnection fc
+                ON fc.facility_id = d.facility_id
+                OR fc.facility_id IN (SELECT lc.facility_id FROM registry_licencecoverage lc
+                                       WHERE lc.licence_id = d.licence_id)
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                [row[0] for row in named],
+                [row[1] for row in named],
+                [row[2] for row in named],
+                [row[0] for row in derived],
+                [row[1] for row in derived],
+                [row[2] for row in derived],
+            ],
+        )
 
 
 def _refresh(flags: list[Flag]) -> None:

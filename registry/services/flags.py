@@ -18,6 +18,22 @@ from registry.services.enforcement import operator_firm
 
 F = Flag.Status
 UNDECIDED = (F.OPEN, F.UNDER_INSPECTION)
+# The statuses each decision starts from; from any other it is refused (and the flag page does not offer it).
+DECIDABLE_FROM = {
+    "assign": UNDECIDED,
+    "schedule_inspection": (F.OPEN,),
+    "confirm": UNDECIDED,
+    "dismiss": UNDECIDED,
+    # A dismissal after a visit found the site compliant: for the suspicions a visit settles.
+    "dismiss_compliant": UNDECIDED,
+}
+
+
+def flag_decidable(*, flag: Flag, decision: str) -> bool:
+    """Tell whether the flag still allows the decision (`assign`, `schedule_inspection`, …)."""
+    if decision == "dismiss_compliant" and flag.rule not in Flag.UNLICENSED_RULES:
+        return False
+    return flag.status in DECIDABLE_FROM[decision]
 
 
 def _decide(flag: Flag, *, allowed_from, **changes) -> Flag:
@@ -32,7 +48,7 @@ def flag_assign(*, flag: Flag, inspector) -> Flag:
     """Assign an undecided flag to an inspector."""
     if not inspector.groups.filter(name=INSPECTORS).exists():
         raise RegistryError(_("%(user)s is not an inspector.") % {"user": inspector})
-    return _decide(flag, allowed_from=UNDECIDED, assigned_to=inspector)
+    return _decide(flag, allowed_from=DECIDABLE_FROM["assign"], assigned_to=inspector)
 
 
 def flag_dismiss(*, flag: Flag, reason: str) -> Flag:
@@ -40,7 +56,13 @@ def flag_dismiss(*, flag: Flag, reason: str) -> Flag:
     reason = (reason or "").strip()
     if not reason:
         raise RegistryError(_("Give the reason for dismissing."))
-    return _decide(flag, allowed_from=UNDECIDED, status=F.DISMISSED, decision_reason=reason, decided_at=timezone.now())
+    return _decide(
+        flag,
+        allowed_from=DECIDABLE_FROM["dismiss"],
+        status=F.DISMISSED,
+        decision_reason=reason,
+        decided_at=timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -62,14 +84,19 @@ def flag_confirm(*, flag: Flag, reason: str, operator_bin: str = "", operator_na
         )
     )
     return _decide(
-        flag, allowed_from=UNDECIDED, status=F.CONFIRMED, decision_reason=reason, decided_at=timezone.now(), firm=firm
+        flag,
+        allowed_from=DECIDABLE_FROM["confirm"],
+        status=F.CONFIRMED,
+        decision_reason=reason,
+        decided_at=timezone.now(),
+        firm=firm,
     )
 
 
 @transaction.atomic
 def flag_schedule_inspection(*, flag: Flag, date: dt.date, inspectors) -> Inspection:
     """Plan a visit to the flag's site; the flag is then under inspection."""
-    _decide(flag, allowed_from=(F.OPEN,), status=F.UNDER_INSPECTION)
+    _decide(flag, allowed_from=DECIDABLE_FROM["schedule_inspection"], status=F.UNDER_INSPECTION)
     inspection = Inspection.objects.create(
         flag=flag,
         facility=flag.facility,

@@ -28,6 +28,7 @@ from tests.factories import (
     FacilityFactory,
     FirmFactory,
     FlagFactory,
+    FlagMeterFactory,
     GridConnectionFactory,
     InspectionFactory,
     LicenceFactory,
@@ -44,10 +45,10 @@ HEADERS = {
     "facilities": "ref,firm_bin,name,region,address,latitude,longitude,meter_ids,capacity_mw,devices",
     "licences": "number,firm_bin,firm_name,facility_refs,capacity_mw,valid_from,valid_until,status,subtype",
     "declarations": "facility_ref,firm_bin,month,consumed_mwh,peak_mw,devices,power_source,is_current,filed_at",
-    "connections": "meter_id,operator,consumer_name,consumer_bin,region,address,tariff,contracted_mw",
+    "connections": "meter_id,operator,consumer_name,consumer_bin,region,address,tariff,contracted_mw,parent_meter_id",
     "readings": "meter_id,period_start,kwh",
-    "flags": "rule,severity,status,subject_type,subject_ref,month,window_start,window_end,evidence,created_at,"
-    "updated_at,decision_reason",
+    "flags": "rule,severity,status,meter_ids,subject_type,subject_ref,month,window_start,window_end,evidence,"
+    "created_at,updated_at,decision_reason",
     "inspections": "date,facility_ref,meter_id,operator_bin,operator_name,outcome,devices_found,findings,inspectors",
     "enforcement": "action,operator_bin,operator_name,region,date,devices,value_usd,case_number,fine_kzt,"
     "facility_ref,meter_id,notes",
@@ -219,13 +220,24 @@ def test_connections_export(firm_a):
         address="с. Ботакара",
         tariff="residential",
         contracted_mw=Decimal("0.015"),
+        parent=GridConnection.objects.get(meter_id="PV-0001"),
     )
 
     _, *rows = export_rows("connections")
 
     assert rows == [
-        ["KR-0009", "Караганды Жарык", "Ахметов Б.", BIN_B, "karaganda", "с. Ботакара", "residential", "0.015"],
-        ["PV-0001", "Pavlodar REC", "", "", "pavlodar", "", "industrial", ""],
+        [
+            "KR-0009",
+            "Караганды Жарык",
+            "Ахметов Б.",
+            BIN_B,
+            "karaganda",
+            "с. Ботакара",
+            "residential",
+            "0.015",
+            "PV-0001",
+        ],
+        ["PV-0001", "Pavlodar REC", "", "", "pavlodar", "", "industrial", "", ""],
     ]
 
 
@@ -266,6 +278,27 @@ def test_flags_export(firm_a):
     assert (row["window_start"], row["window_end"]) == ("2025-04-10T00:00:00Z", "2025-05-10T00:00:00Z")
     assert json.loads(row["evidence"]) == {"declared_mwh": "100.000", "metered_mwh": "250.000"}
     assert ISO_INSTANT.match(row["created_at"])
+    assert row["meter_ids"] == ""
+
+
+def test_flags_export_names_every_meter_subject_first_then_by_meter_id(db):
+    transformer = GridConnectionFactory(meter_id="TP-0900")
+    balance = FlagFactory(rule="ENERGY_BALANCE", connection=transformer)
+    FlagMeterFactory(flag=balance, connection=transformer, role="subject")
+    for meter_id in ("TP-0903", "TP-0901", "TP-0902"):
+        FlagMeterFactory(flag=balance, connection=GridConnectionFactory(meter_id=meter_id), role="child")
+    group = [GridConnectionFactory(meter_id=meter_id) for meter_id in ("AB-12-2", "AB-12-1")]
+    split = FlagFactory(rule="SPLIT_LOAD", connection=group[0], subject_ref="abai 12")
+    for meter in group:
+        FlagMeterFactory(flag=split, connection=meter, role="member")
+
+    rows = export_dicts("flags")
+
+    assert {row["rule"]: row["meter_ids"] for row in rows} == {
+        "ENERGY_BALANCE": "TP-0900;TP-0901;TP-0902;TP-0903",
+        "SPLIT_LOAD": "AB-12-1;AB-12-2",
+    }
+    assert list(rows[0])[:4] == ["rule", "severity", "status", "meter_ids"]
 
 
 def test_inspections_export_lists_the_inspectors(firm_b, inspector, regulator):
@@ -475,5 +508,22 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(firm_a):
     FacilityFactory.create_batch(30, firm=firm_a)
 
     many = queries_for_facilities_export()
+
+    assert many == few
+
+
+def test_the_flags_export_takes_the_same_queries_for_any_number_of_flags_and_meters(db):
+    def queries_for_flags_export() -> int:
+        with CaptureQueriesContext(db_connection) as queries:
+            export_bytes("flags")
+        return len(queries)
+
+    FlagMeterFactory()
+    few = queries_for_flags_export()
+    for _ in range(10):
+        flag = FlagMeterFactory().flag
+        FlagMeterFactory.create_batch(3, flag=flag, role="member")
+
+    many = queries_for_flags_export()
 
     assert many == few
