@@ -44,14 +44,19 @@ _STREET_WORDS = {
 }
 
 
+def _named(part: str) -> bool:
+    """Whether a part of an address names something besides a number and words like "house" or "street"."""
+    return any(re.search(r"[^\W\d_]", word) and word not in _STREET_WORDS for word in re.findall(r"[^\W_]+", part))
+
+
 _MICRODISTRICT = {"microdistrict", "mkr", "мкр", "микрорайон", "шағын"}
 
 
 def building_key(address: str) -> str:
     """The building an address names: its street words and house number, without town, unit or word order.
 
-    The first comma part with a number names the building; a bare number there belongs to the street
-    written before it ("Abai st, 12"), and a microdistrict's part takes the bare number after it ("mkr
+    The first comma part with a number names the building; a bare number there ("12", "д. 12") belongs to
+    the street written before it ("Abai st, 12"), and a microdistrict's part takes the bare number after it ("mkr
     Samal-2, 15"). Later parts are units or postcodes. "" when there is no number (a village alone).
     """
     text = (address or "").lower().split("/")[0]  # "Abai street 12 / 7": the part after the slash is the flat
@@ -61,7 +66,7 @@ def building_key(address: str) -> str:
     if not numbered:
         return ""
     first = last = numbered[0]
-    if not re.search(r"[^\W\d_]", parts[first]) and first > 0:
+    if not _named(parts[first]) and first > 0:
         first -= 1
     elif set(re.findall(r"[^\W_]+", parts[first])) & _MICRODISTRICT and last + 1 < len(parts):
         if re.fullmatch(r"\s*\d+\w?\s*", parts[last + 1]):

@@ -40,7 +40,9 @@ from .rules import (
 )
 from .series import SeriesStats, Subject, baseline_levels, series_stats
 
-# A step candidate's last days average at least this many times the window's days before the baseline gap.
+# The cheap test before a candidate's full shape is read (see _possibly_steady).
+STEADY_LOAD_FACTOR = Fraction(3, 5)
+# A step candidate's last days average at least this many times the window's hours before them.
 STEP_CANDIDATE_RATIO = 2
 
 SANCTIONS = ("operation_cancelled", "equipment_confiscated", "criminal_case")
@@ -82,7 +84,7 @@ class WindowLoads:
     all_loads: dict[int, Load]  # every connection with readings in the window, linked or not
 
 
-def window_loads(window: Window, *, recent_days: int = 3, gap_days: int = 14) -> WindowLoads:
+def window_loads(window: Window, *, recent_days: int = 3) -> WindowLoads:
     """The load of every subject of the three load rules.
 
     One parallel scan aggregates every connection over the window (what a
@@ -99,23 +101,28 @@ def window_loads(window: Window, *, recent_days: int = 3, gap_days: int = 14) ->
         """
         SELECT a.connection_id, c.meter_id, c.tariff, c.region, c.address, c.consumer_bin,
                EXISTS (SELECT 1 FROM registry_gridconnection child WHERE child.parent_id = c.id),
-               a.n, a.total, a.peak, a.recent_avg, a.early_avg,
+               a.n, a.total, a.peak, a.recent_n, a.recent_total,
                EXISTS (SELECT 1 FROM registry_facilityconnection fc WHERE fc.connection_id = a.connection_id)
           FROM (SELECT connection_id, count(*) AS n, sum(kwh) AS total, max(kwh) AS peak,
-                       avg(kwh) FILTER (WHERE period_start >= %(recent)s) AS recent_avg,
-                       avg(kwh) FILTER (WHERE period_start < %(early_end)s) AS early_avg
+                       count(*) FILTER (WHERE period_start >= %(recent)s) AS recent_n,
+                       sum(kwh) FILTER (WHERE period_start >= %(recent)s) AS recent_total
                   FROM registry_meterreading
                  WHERE period_start >= %(start)s AND period_start < %(end)s
                  GROUP BY connection_id) a
           JOIN registry_gridconnection c ON c.id = a.connection_id
         """,
-        window.params(
-            recent=window.end - dt.timedelta(days=recent_days), early_end=window.end - dt.timedelta(days=gap_days)
-        ),
+        window.params(recent=window.end - dt.timedelta(days=recent_days)),
     ):
-        pk, meter_id, tariff, region, address, consumer_bin, is_parent, n, total, peak, recent_avg, early_avg = row[:12]
+        pk, meter_id, tariff, region, address, consumer_bin, is_parent, n, total, peak, recent_n, recent_total = row[
+            :12
+        ]
         is_linked = row[12]
-        early[pk] = (recent_avg, early_avg)
+        # The last days' average, and the average of the window's hours before them.
+        earlier_n = n - recent_n
+        early[pk] = (
+            recent_total / recent_n if recent_n else None,
+            (total - (recent_total or 0)) / earlier_n if earlier_n else None,
+        )
         per_connection[pk] = Load(n, window.hours, total, peak)
         meters[pk] = (meter_id, tariff, region, address, consumer_bin, is_parent)
         if is_linked:
@@ -369,9 +376,10 @@ def hiding_subjects(
     unlinked = [c for c in connections if not c.is_parent]
     by_id = {c.connection_id: c for c in unlinked}
     single_min = {True: Decimal(t.household_min_floor_mw), False: min(t.unlicensed_min_avg_mw, t.base_min_floor_mw) / 2}
-    singles = {c.connection_id for c in unlinked if c.load.avg_mw >= single_min[c.tariff == "residential"]}
+    sized = {c.connection_id: c for c in unlinked if c.load.avg_mw >= single_min[c.tariff == "residential"]}
     keyed = _group_candidates(unlinked, t)
-    singles |= {c.connection_id for members in keyed.values() for c in members}
+    sized |= {c.connection_id: c for members in keyed.values() for c in members}
+    singles = _possibly_steady(list(sized.values()))
     steps = _step_candidates(unlinked, t)
     recent_start = window.end - dt.timedelta(days=t.step_recent_days)
     balances = _balance_candidates(connections, all_loads, t)
@@ -398,6 +406,16 @@ def hiding_subjects(
             if f"b:{pk}" in stats
         ],
     )
+
+
+def _possibly_steady(candidates: list[ConnectionLoad]) -> set[int]:
+    """The candidates that may have the mining signature, by a free test on the window's aggregate.
+
+    A load with the signature holds a floor that carries most of it, so its load factor over the window
+    reaches STEADY_LOAD_FACTOR (a farm that stops every evening still keeps its average near its peak). A
+    home's or a shop's own daily cycle does not, so its readings are not read again.
+    """
+    return {c.connection_id for c in candidates if c.load.load_factor_at_least(STEADY_LOAD_FACTOR)}
 
 
 def _group_candidates(unlinked: list[ConnectionLoad], t: Thresholds) -> dict[str, list[ConnectionLoad]]:

@@ -138,7 +138,7 @@ class ConnectionLoad:
     consumer_bin: str = ""
     is_parent: bool = False  # a transformer or feeder meter: judged by the energy balance, not by its own load
     recent_avg_kwh: float | None = None  # over the load step's recent days
-    early_avg_kwh: float | None = None  # over the window's days before the step's baseline gap
+    early_avg_kwh: float | None = None  # over the window's hours before those recent days
 
 
 @dataclass(frozen=True)
@@ -493,13 +493,15 @@ def load_step(step, t: Thresholds) -> Finding | None:
     subject, recent = step.subject, step.recent
     if subject.is_parent or recent.floor_kwh is None or step.baseline_hours < t.patchy_min_hours:
         return None
+    # A grid company's feed may arrive a day late: the recent days need readings in half their hours and
+    # all but one of them judged.
     recent_hours = t.step_recent_days * 24
     if not (
-        recent.hours >= float(t.unlicensed_min_coverage) * recent_hours
+        recent.hours * 2 >= recent_hours
         and runs_around_the_clock(recent, t)
         and recent.floor_kwh >= float(t.step_min_ratio) * step.baseline_kwh
         and recent.floor_kwh - step.baseline_kwh >= float(step_min_added_mw(subject, t)) * 1000
-        and mining_signature(recent, t, min_days=t.step_recent_days)
+        and mining_signature(recent, t, min_days=max(1, t.step_recent_days - 1))
     ):
         return None
     return Finding(

@@ -186,8 +186,18 @@ class _Profile:
     amplitude: float  # daily swing around the base, 0 = flat
     noise: float  # random spread, as a fraction of the load
     peak_hour: int  # local hour of the daily peak
-    gap_share: float  # share of hours with no reading
+    gap_share: float  # share of hours with no reading (of blocks of `gap_block_hours`)
     start: dt.datetime
+    # A farm's flat draw (±1 % hour to hour) on top of the cycle above, from `flat_start` (default: `start`).
+    flat_kw: float = 0.0
+    flat_start: dt.datetime | None = None
+    # A daily curtailment: from local hour `off_from`, for `off_hours` hours, only standby (2 %) is drawn.
+    off_from: int = 0
+    off_hours: int = 0
+    # Readings go missing in blocks of this many hours (a modem that drops out), not hour by hour.
+    gap_block_hours: int = 1
+    # The readings end here rather than at the end of the feed.
+    end: dt.datetime | None = None
 
 
 class _Ids:
@@ -232,9 +242,16 @@ def demo_seed(
     _demo_users()
     people = _people(rng, ids, 60)
     firms, facilities, licences, profiles = _licensed_industry(rng, ids, people, today, history_start)
-    profiles += _ordinary_consumers(rng, ids, connections - len(profiles), feed_start)
+    # The transformers draw from a stream of their own, so the rest of the demo is the same with or without them.
+    topology = random.Random(seed + 1)  # nosec B311  # reproducible demo data, nothing secret
+    ordinary, losses = _ordinary_consumers(rng, ids, connections - len(profiles), feed_start, topology=topology)
+    profiles += ordinary
     campaign = _campaign_2022(rng, ids, people)
+    # The examples of how farms hide draw from a stream of their own too, and come last, so nothing else moves.
+    hiding = random.Random(seed + 2)  # nosec B311  # reproducible demo data, nothing secret
+    profiles += _hiding_examples(hiding, ids, feed_start, feed_end)
     readings = _generate_readings(profiles, feed_end)
+    readings += _transformer_readings(losses, _bypassed_transformer(hiding, losses, profiles))
     declarations = _declarations(rng, facilities, licences, today, history_start)
 
     firm_user = User.objects.get(username="firm")
@@ -380,8 +397,15 @@ def _licence(rng, firm, facilities, status, index, today):
     return licence
 
 
-def _ordinary_consumers(rng: random.Random, ids: _Ids, count: int, start: dt.datetime) -> list[_Profile]:
-    """Households, shops, farms and plants, with unlicensed mining farms hidden among them."""
+def _ordinary_consumers(
+    rng: random.Random, ids: _Ids, count: int, start: dt.datetime, *, topology: random.Random
+) -> tuple[list[_Profile], dict[int, Decimal]]:
+    """Households, shops, farms and plants, with unlicensed mining farms hidden among them.
+
+    Households, shops and farms hang under the grid company's transformers (see
+    `_transformers`); the plants and the hidden farms are on feeders of their own.
+    Return the profiles and each transformer's technical loss.
+    """
     hidden = {
         # tariff: how many flat, high loads hide behind it
         "residential": 6,
@@ -411,6 +435,8 @@ def _ordinary_consumers(rng: random.Random, ids: _Ids, count: int, start: dt.dat
                 tariff=tariff,
             )
         )
+    fed = [row for (kind, tariff), row in zip(plan, rows, strict=True) if kind == "ordinary" and tariff != "industrial"]
+    losses = _transformers(topology, fed)
     created = GridConnection.objects.bulk_create(rows)
     profiles = []
     for (kind, tariff), grid in zip(plan, created, strict=True):
@@ -428,6 +454,161 @@ def _ordinary_consumers(rng: random.Random, ids: _Ids, count: int, start: dt.dat
             profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(2, 40), 0.9, 0.3, 12, 0.05, start))
         else:
             profiles.append(_Profile(grid.id, grid.meter_id, rng.uniform(100, 1500), 0.45, 0.15, 11, 0.0, start))
+    return profiles, losses
+
+
+def _transformers(rng: random.Random, fed: list[GridConnection]) -> dict[int, Decimal]:
+    """Put the grid company's transformer meters above `fed` (unsaved), 10 to 30 meters of one region each.
+
+    A transformer meter (`<region>-TP-NNNN`, industrial tariff, its consumer the
+    grid company) is not linked to any facility. Return each one's technical loss, 3 to 5%.
+    """
+    by_region: dict[str, list[GridConnection]] = {}
+    for row in fed:
+        by_region.setdefault(row.region, []).append(row)
+    groups = []
+    for region in sorted(by_region):
+        members = by_region[region]
+        rng.shuffle(members)
+        while members:
+            size = rng.randint(10, 30)
+            if len(members) - size < 10:
+                size = len(members)  # no transformer with a handful of meters left over
+            groups.append((region, members[:size]))
+            members = members[size:]
+    transformers = GridConnection.objects.bulk_create(
+        GridConnection(
+            meter_id=f"{region[:3].upper()}-TP-{number:04d}",
+            operator=_operator(region),
+            consumer_name=_operator(region),
+            region=region,
+            address=f"Transformer substation TP-{number:04d}",
+            tariff="industrial",
+        )
+        for number, (region, __) in enumerate(groups, start=1)
+    )
+    for transformer, (__, members) in zip(transformers, groups, strict=True):
+        for row in members:
+            row.parent = transformer
+    return {transformer.id: Decimal(str(round(rng.uniform(0.03, 0.05), 4))) for transformer in transformers}
+
+
+def _bypassed_transformer(rng: random.Random, losses: dict[int, Decimal], profiles: list[_Profile]) -> dict[int, float]:
+    """A farm behind a bypassed meter: one transformer feeds 150-300 kW flat that none of its meters records.
+
+    The transformer is the one whose meters report most often together (the balance is judged over the hours
+    the transformer and all its meters reported). Return {transformer id: unmetered kW}.
+    """
+    if not losses:
+        return {}
+    gaps = {p.connection_id: p.gap_share for p in profiles}
+    reporting = dict.fromkeys(losses, 1.0)
+    for child, parent in GridConnection.objects.filter(parent_id__in=losses).values_list("id", "parent_id"):
+        reporting[parent] *= 1 - gaps.get(child, 0.0)
+    chosen = max(losses, key=lambda pk: (reporting[pk], -pk))
+    return {chosen: round(rng.uniform(150, 300), 1)}
+
+
+def _transformer_readings(losses: dict[int, Decimal], unmetered: dict[int, float]) -> int:
+    """Write each transformer's hours: the sum of its meters' readings plus its technical loss, in one INSERT.
+
+    A transformer in `unmetered` also carries that many kW (±1 %) that no meter under it records.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO registry_meterreading (connection_id, period_start, kwh)
+            SELECT t.id, s.period_start,
+                   round(s.kwh * (1 + t.loss)
+                         + CASE WHEN t.extra > 0
+                           THEN (t.extra * (1 + 0.01 * (('x' || substr(md5(tp.meter_id || ':unmetered:'
+                                                                           || extract(epoch FROM s.period_start)
+                                                                              ::bigint::text), 1, 8))
+                                                        ::bit(32)::bigint / 4294967296.0 - 0.5) * 2))::numeric
+                           ELSE 0 END, 3)
+              FROM unnest(%(ids)s::bigint[], %(losses)s::numeric[], %(extra)s::float8[]) AS t(id, loss, extra)
+              JOIN registry_gridconnection tp ON tp.id = t.id
+              JOIN (SELECT g.parent_id, r.period_start, sum(r.kwh) AS kwh
+                      FROM registry_gridconnection g
+                      JOIN registry_meterreading r ON r.connection_id = g.id
+                     WHERE g.parent_id = ANY(%(ids)s)
+                     GROUP BY g.parent_id, r.period_start) AS s ON s.parent_id = t.id
+            """,
+            {"ids": list(losses), "losses": list(losses.values()), "extra": [unmetered.get(pk, 0.0) for pk in losses]},
+        )
+        return cursor.rowcount
+
+
+def _hiding_examples(rng: random.Random, ids: _Ids, start: dt.datetime, end: dt.datetime) -> list[_Profile]:
+    """One farm for each way farms hide (docs/rules.md, "Detection: how farms hide"), on meters of their own.
+
+    A home miner, a farm split over five meters of one building, a farm curtailed every evening, one behind a
+    modem that drops hours in blocks, one inside a working shop, and one that started a week ago on a small
+    shop's meter (whose history goes back two months, for the step's baseline). The seventh kind, a bypassed
+    meter, is an unmetered load on a transformer (`_bypassed_transformer`). None of them is under a
+    transformer, and their addresses and BINs are their own, so they group with nothing else.
+    """
+    own = _Ids(rng)  # BINs and IINs from this stream, none of them already used
+    own.seen = ids.seen
+
+    def meter(region: str, tariff: str, address: str, consumer: str = "") -> GridConnection:
+        person = f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)}"
+        return GridConnection.objects.create(
+            meter_id=ids.meter(region),
+            operator=_operator(region),
+            consumer_name=consumer or person,
+            consumer_bin=own.bin(kind="0" if tariff == "residential" else "4"),
+            region=region,
+            address=address,
+            tariff=tariff,
+        )
+
+    def flat(grid: GridConnection, kw: float, gap_share: float = 0.0, **shape) -> _Profile:
+        return _Profile(grid.id, grid.meter_id, kw, 0.0, 0.02, 14, gap_share, start, **shape)
+
+    profiles = []
+    # HOUSEHOLD_MINING: a flat's own evening cycle on top of a few machines drawing 8-20 kW around the clock.
+    home = meter("karaganda", "residential", "ул. Ерубаева, 31, кв. 48")
+    profiles.append(
+        _Profile(home.id, home.meter_id, rng.uniform(0.5, 1.2), 0.7, 0.4, 20, 0.0, start, flat_kw=rng.uniform(8, 20))
+    )
+    # SPLIT_LOAD: five flats and offices of one building, as the grid company wrote them, 25-90 kW flat each.
+    for address, tariff in (
+        ("ул. Жибек Жолы, 48, кв. 3", "residential"),
+        ("ул. Жибек Жолы 48 / 7", "residential"),
+        ("ул. Жибек Жолы, 48, офис 12", "commercial"),
+        ("Жибек Жолы ул., 48, кв 21", "residential"),
+        ("ул. Жибек жолы, 48/2", "commercial"),
+    ):
+        profiles.append(flat(meter("almaty", tariff, address), rng.uniform(25, 90)))
+    # CURTAILED_LOAD: about 0.5 MW flat, off from 18:00 to 22:00 every evening (the grid's peak).
+    curtailed = meter("almaty_region", "agricultural", "с. Байтерек, бывшая птицефабрика")
+    profiles.append(flat(curtailed, rng.uniform(450, 550), off_from=18, off_hours=4))
+    # PATCHY_LOAD: about 0.6 MW flat behind a modem that drops 40 % of its hours, six at a time.
+    patchy = meter("east_kazakhstan", "industrial", "г. Усть-Каменогорск, промзона, склад 7")
+    profiles.append(flat(patchy, rng.uniform(550, 650), gap_share=0.4, gap_block_hours=6))
+    # BASE_LOAD: a supermarket's daily cycle over a 150-250 kW farm in its back room.
+    farm_kw = rng.uniform(150, 250)
+    shop = meter("pavlodar", "commercial", "ул. Торайгырова, 64", f"{rng.choice(NAME_STEMS)} Market LLP")
+    profiles.append(
+        _Profile(shop.id, shop.meter_id, farm_kw * rng.uniform(0.3, 0.4), 0.8, 0.2, 13, 0.0, start, flat_kw=farm_kw)
+    )
+    # LOAD_STEP: a 10 kW shop that took on 150-300 kW flat 6 to 8 days ago; two months of its history.
+    step = meter("kostanay", "commercial", "ул. Баймагамбетова, 115", f"{rng.choice(NAME_STEMS)} Shop LLP")
+    profiles.append(
+        _Profile(
+            step.id,
+            step.meter_id,
+            rng.uniform(8, 14),
+            0.8,
+            0.2,
+            13,
+            0.0,
+            min(start, end - dt.timedelta(days=62)),
+            flat_kw=rng.uniform(150, 300),
+            flat_start=end - dt.timedelta(hours=rng.randint(6 * 24, 8 * 24)),
+        )
+    )
     return profiles
 
 
@@ -436,39 +617,65 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE demo_profile (connection_id bigint, meter_id text, base_kw float8, amplitude float8,"
-            " noise float8,"
-            " peak_hour int, gap_share float8, start timestamptz) ON COMMIT DROP"
+            " noise float8, peak_hour int, gap_share float8, start timestamptz,"
+            " flat_kw float8, flat_start timestamptz, off_from int, off_hours int, gap_block_hours int,"
+            " end_at timestamptz) ON COMMIT DROP"
         )
         with cursor.copy("COPY demo_profile FROM STDIN") as copy:
             for p in profiles:
                 copy.write_row(
-                    (p.connection_id, p.meter_id, p.base_kw, p.amplitude, p.noise, p.peak_hour, p.gap_share, p.start)
+                    (
+                        p.connection_id,
+                        p.meter_id,
+                        p.base_kw,
+                        p.amplitude,
+                        p.noise,
+                        p.peak_hour,
+                        p.gap_share,
+                        p.start,
+                        p.flat_kw,
+                        p.flat_start or p.start,
+                        p.off_from,
+                        p.off_hours,
+                        p.gap_block_hours,
+                        p.end or end,
+                    )
                 )
-        # u1, u2: two reproducible uniform numbers in [0, 1) per meter and hour.
+        # u1, u2, u3: reproducible uniform numbers in [0, 1) per meter and hour. u3 (the flat draw's spread) and a
+        # block's gap draw count only for the profiles that have them, so the others come out as before.
         cursor.execute(
             """
             INSERT INTO registry_meterreading (connection_id, period_start, kwh)
             SELECT connection_id, hour, round(greatest(0, load)::numeric, 3)
               FROM (
                 SELECT p.connection_id, h.hour,
-                       p.base_kw
-                       * (1 + p.amplitude * cos(2 * pi()
-                                                * (extract(hour FROM h.hour AT TIME ZONE 'Asia/Almaty') - p.peak_hour)
-                                                / 24))
-                       * (1 + p.noise * (r.u1 - 0.5) * 2) AS load,
-                       r.u2, p.gap_share
+                       (p.base_kw
+                        * (1 + p.amplitude * cos(2 * pi() * (r.local_hour - p.peak_hour) / 24))
+                        * (1 + p.noise * (r.u1 - 0.5) * 2)
+                        + CASE WHEN p.flat_kw > 0 AND h.hour >= p.flat_start
+                               THEN p.flat_kw * (1 + 0.01 * (r.u3 - 0.5) * 2) ELSE 0 END)
+                       * CASE WHEN p.off_hours > 0 AND mod((r.local_hour - p.off_from + 24)::int, 24) < p.off_hours
+                              THEN 0.02 ELSE 1 END AS load,
+                       CASE WHEN p.gap_block_hours > 1
+                            THEN ('x' || substr(md5(p.meter_id || ':block:'
+                                                    || (extract(epoch FROM h.hour)::bigint
+                                                        / (3600 * p.gap_block_hours))::text), 1, 8))
+                                 ::bit(32)::bigint / 4294967296.0
+                            ELSE r.u2 END AS u2,
+                       p.gap_share
                   FROM demo_profile p
-                  CROSS JOIN LATERAL generate_series(p.start, %s::timestamptz - interval '1 hour', interval '1 hour')
+                  CROSS JOIN LATERAL generate_series(p.start, p.end_at - interval '1 hour', interval '1 hour')
                        AS h(hour)
                   CROSS JOIN LATERAL (
                     SELECT ('x' || substr(md, 1, 8))::bit(32)::bigint / 4294967296.0 AS u1,
-                           ('x' || substr(md, 9, 8))::bit(32)::bigint / 4294967296.0 AS u2
+                           ('x' || substr(md, 9, 8))::bit(32)::bigint / 4294967296.0 AS u2,
+                           ('x' || substr(md, 17, 8))::bit(32)::bigint / 4294967296.0 AS u3,
+                           extract(hour FROM h.hour AT TIME ZONE 'Asia/Almaty') AS local_hour
                       FROM md5(p.meter_id || ':' || extract(epoch FROM h.hour)::bigint::text) AS md
                   ) AS r
               ) AS generated
              WHERE u2 >= gap_share
-            """,
-            [end],
+            """
         )
         return cursor.rowcount
 

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.test import RequestFactory
 from django.utils import translation
 
-from registry.models import Firm, Licence, MeterReading, Person
+from registry.models import Firm, Flag, Licence, MeterReading, Person
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +45,45 @@ def test_it_builds_the_licensed_industry(demo):
     assert set(Licence.objects.values_list("status", flat=True)) == set(Licence.Status.values)
     assert 35 <= Firm.objects.filter(origin="registered").count() <= 50
     assert Person.objects.filter(is_pep=True).exists()
+
+
+# The demo's one farm for each way farms hide (docs/rules.md, "Detection: how farms hide"), by the addresses
+# of the meters that make its flag; the bypassed meter's farm shows only on a transformer.
+HIDING_EXAMPLES = {
+    "HOUSEHOLD_MINING": {"ул. Ерубаева, 31, кв. 48"},
+    "SPLIT_LOAD": {
+        "ул. Жибек Жолы, 48, кв. 3",
+        "ул. Жибек Жолы 48 / 7",
+        "ул. Жибек Жолы, 48, офис 12",
+        "Жибек Жолы ул., 48, кв 21",
+        "ул. Жибек жолы, 48/2",
+    },
+    "CURTAILED_LOAD": {"с. Байтерек, бывшая птицефабрика"},
+    "PATCHY_LOAD": {"г. Усть-Каменогорск, промзона, склад 7"},
+    "BASE_LOAD": {"ул. Торайгырова, 64"},
+    "LOAD_STEP": {"ул. Баймагамбетова, 115"},
+}
+HIDING_RULES = [*HIDING_EXAMPLES, "ENERGY_BALANCE"]
+MONTH_DEMO = ["--today", "2026-11-24", "--connections", "300", "--days", "30", "--months", "0"]
+
+
+def test_detection_on_the_demo_finds_one_farm_of_each_way_of_hiding(db):
+    # A month of readings, as `make run` seeds, and a run late in Almaty's day: the feed's last hours are then
+    # furthest behind `as_of`, and the step is judged on the last three days.
+    call_command("seed_demo", *MONTH_DEMO, stdout=io.StringIO())
+    call_command("detect", "--as-of", "2026-11-24T18:00Z", stdout=io.StringIO())
+
+    hiding = Flag.objects.filter(rule__in=HIDING_RULES)
+    assert Counter(hiding.values_list("rule", flat=True)) == dict.fromkeys(HIDING_RULES, 1)
+    flags = {flag.rule: flag for flag in hiding}
+    for rule, addresses in HIDING_EXAMPLES.items():
+        assert {m.connection.address for m in flags[rule].meters.select_related("connection")} == addresses, rule
+    balance = flags["ENERGY_BALANCE"].meters.select_related("connection")
+    (transformer,) = [m.connection for m in balance if m.role == "subject"]
+    assert "-TP-" in transformer.meter_id
+    assert {m.connection.parent_id for m in balance if m.role == "child"} == {transformer.pk}
+    # The contract's rule still finds the 14 flat farms the demo hides, and none of the new examples.
+    assert Flag.objects.filter(rule="UNLICENSED_MINING").count() == 14
 
 
 def test_demo_logins_work_with_the_demo_password(demo):
