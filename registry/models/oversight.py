@@ -142,13 +142,6 @@ class Flag(models.Model):
     def __str__(self):
         return f"{self.rule} {self.subject_ref}"
 
-    @property
-    def meter_ids(self) -> list[str]:
-        """Every meter whose readings made the flag, subject first."""
-        order = {role: i for i, role in enumerate(FlagMeterRole.values)}
-        meters = sorted(self.meters.select_related("connection"), key=lambda m: (order[m.role], m.connection.meter_id))
-        return [m.connection.meter_id for m in meters]
-
 
 class FlagMeterRole(models.TextChoices):
     SUBJECT = "subject", _("Subject")

@@ -9,6 +9,12 @@ from .forms import InvitationAwarePasswordResetForm
 
 app_name = "accounts"
 
+set_password = auth.PasswordResetConfirmView.as_view(
+    template_name="portal/set_password.html",
+    success_url=reverse_lazy("accounts:password_reset_complete"),
+    extra_context={"title": _("Set your password")},
+)
+
 urlpatterns = [
     path("login/", auth.LoginView.as_view(template_name="portal/login.html"), name="login"),
     path("logout/", auth.LogoutView.as_view(next_page=reverse_lazy("accounts:login")), name="logout"),
@@ -41,24 +47,9 @@ urlpatterns = [
         ),
         name="password_reset_done",
     ),
-    path(
-        "reset/<uidb64>/<token>/",
-        auth.PasswordResetConfirmView.as_view(
-            template_name="portal/set_password.html",
-            success_url=reverse_lazy("accounts:password_reset_complete"),
-            extra_context={"title": _("Set your password")},
-        ),
-        name="password_reset_confirm",
-    ),
-    path(
-        "invite/<uidb64>/<token>/",
-        auth.PasswordResetConfirmView.as_view(
-            template_name="portal/set_password.html",
-            success_url=reverse_lazy("accounts:password_reset_complete"),
-            extra_context={"title": _("Set your password")},
-        ),
-        name="invite",
-    ),
+    # A reset link and an invitation both end on the same "set your password" page.
+    path("reset/<uidb64>/<token>/", set_password, name="password_reset_confirm"),
+    path("invite/<uidb64>/<token>/", set_password, name="invite"),
     path(
         "reset/done/",
         auth.PasswordResetCompleteView.as_view(

@@ -17,21 +17,9 @@ from registry.models import DetectionRun, DetectionSettings, Flag
 # Serialises concurrent runs: each holds this transaction-level advisory lock while it writes flags.
 FLAG_WRITER_LOCK = 74_611_001
 
-RULES = [
-    "UNLICENSED_MINING",
-    "NO_VALID_LICENCE",
-    "OVER_CAPACITY",
-    "UNDER_DECLARED",
-    "MISSING_DECLARATION",
-    "RELATED_PARTY",
-    "HOUSEHOLD_MINING",
-    "SPLIT_LOAD",
-    "CURTAILED_LOAD",
-    "PATCHY_LOAD",
-    "BASE_LOAD",
-    "LOAD_STEP",
-    "ENERGY_BALANCE",
-]
+# Every rule, in the order docs/rules.md lists them: the contract's six, then the ways farms hide.
+RULES = list(Flag.Rule.values)
+HIDING_RULES = RULES[RULES.index(Flag.Rule.HOUSEHOLD_MINING) :]
 # A connection that one of these flags is not flagged again by a later one in the same run, in this order.
 SINGLE_METER_HIDING_RULES = (rules.household_mining, rules.curtailed_load, rules.patchy_load, rules.base_load)
 
@@ -59,7 +47,7 @@ def findings_for(window: metrics.Window, t: rules.Thresholds) -> dict[str, list[
 def _hiding_findings(connections, hiding: metrics.Hiding, unlicensed: list, t: rules.Thresholds) -> dict[str, list]:
     """The rules on how farms hide, each connection flagged by at most one of them (docs/rules.md)."""
     flagged = {f.links["connection_id"] for f in unlicensed if f is not None}
-    found: dict[str, list] = {rule: [] for rule in RULES[6:]}
+    found: dict[str, list] = {rule: [] for rule in HIDING_RULES}
     for group in sorted(hiding.groups, key=lambda g: len(g.members), reverse=True):
         ids = {member.connection_id for member in group.members}
         if ids <= flagged:
