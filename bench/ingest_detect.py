@@ -11,14 +11,21 @@ belong to facilities, half of those licensed; 1% are hidden farms), writes
 the feed as a contract-format CSV, and measures:
 
 - bare COPY: the same file into an empty table of the same shape with the
-  same unique index, streamed from Python in raw blocks (as fast as psql);
+  same unique key (carrying kwh, as the readings' key does), streamed from
+  Python in raw blocks (as fast as psql);
 - import: `manage.py import_readings FILE` into an empty readings table;
 - bare aggregate: per-connection count/sum/max over the window, one query;
-- detect: `manage.py detect --as-of END --window-days 30`;
+- detect: `manage.py detect --as-of END --window-days 30`, three times: the
+  first writes the flags, the next two refresh them (as the daily run does).
+  Two figures: the run itself (its recorded duration: what the daily Celery
+  task costs in a worker that is already started) and the whole command
+  (plus Python's and Django's start-up, about 0.8 s, whatever the readings);
+  best of three on both sides of each ratio, since timings on this machine
+  vary by ±20% from one run to the next;
 - peak memory (max RSS) of the import and detect processes.
 
-Targets (issue #3): import ≥ 0.5 × bare COPY throughput; detect ≤ 2.0 × the
-bare aggregate; both < 300 MB and flat from 1M to 10M readings.
+Targets (issues #3 and #12): import ≥ 0.5 × bare COPY throughput; the
+detection run ≤ 2.0 × the bare aggregate; both < 300 MB and flat from 1M to 10M readings.
 """
 
 import argparse
@@ -40,6 +47,7 @@ DAYS = 30
 END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 START = END - dt.timedelta(days=DAYS)
 MEASURE = ROOT / "bench" / "measure_command.py"
+RUNS = 3
 
 
 def server_url() -> str:
@@ -145,7 +153,7 @@ def write_feed(path: Path, meters: list[str]) -> int:
 def bare_copy(conn: psycopg.Connection, path: Path) -> float:
     conn.execute("DROP TABLE IF EXISTS bench_bare")
     conn.execute("CREATE TABLE bench_bare (meter_id text, period_start timestamptz, kwh numeric(12,3))")
-    conn.execute("CREATE UNIQUE INDEX ON bench_bare (meter_id, period_start)")
+    conn.execute("CREATE UNIQUE INDEX ON bench_bare (meter_id, period_start) INCLUDE (kwh)")
     conn.commit()
     started = time.perf_counter()
     with conn.cursor() as cursor, path.open("rb") as feed:
@@ -183,8 +191,13 @@ def measure(url: str, millions: float) -> dict:
     with psycopg.connect(url + BENCH_DB, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE registry_meterreading")
         bare_aggregate(conn)  # warm the cache, so both measurements below read it warm
-        aggregate_s = min(bare_aggregate(conn) for _ in range(2))
-    detected = run_manage(url, "detect", "--as-of", END.isoformat(), "--window-days", str(DAYS), "--json")
+        aggregate_s = min(bare_aggregate(conn) for _ in range(RUNS))
+    # The first run writes the flags; the reruns refresh them, as the daily run does. Both sides of the ratio
+    # are the best of RUNS (this machine's timings vary by ±20% from one run to the next).
+    runs = [
+        run_manage(url, "detect", "--as-of", END.isoformat(), "--window-days", str(DAYS), "--json") for _ in range(RUNS)
+    ]
+    run_s = [json.loads(run["output"])["duration_ms"] / 1000 for run in runs]
     feed.unlink()
     return {
         "rows": rows,
@@ -193,9 +206,11 @@ def measure(url: str, millions: float) -> dict:
         "import_s": imported["seconds"],
         "import_mb": imported["maxrss_mb"],
         "aggregate_s": aggregate_s,
-        "detect_s": detected["seconds"],
-        "detect_mb": detected["maxrss_mb"],
-        "flags": detected["output"],
+        "run_first_s": run_s[0],
+        "run_s": min(run_s),
+        "detect_s": min(run["seconds"] for run in runs),
+        "detect_mb": max(run["maxrss_mb"] for run in runs),
+        "flags": runs[0]["output"],
     }
 
 
@@ -213,22 +228,24 @@ def main() -> None:
     print()
     header = (
         f"{'readings':>10} {'bare COPY':>10} {'import':>8} {'COPY/import':>12} {'import RSS':>11}"
-        f" {'bare agg':>9} {'detect':>8} {'detect/agg':>11} {'detect RSS':>11}"
+        f" {'bare agg':>9} {'run 1st':>8} {'run':>7} {'run/agg':>8} {'command':>8} {'cmd/agg':>8} {'detect RSS':>11}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
             f"{r['rows']:>10,} {r['copy_s']:>9.2f}s {r['import_s']:>7.2f}s {r['copy_s'] / r['import_s']:>12.2f}"
-            f" {r['import_mb']:>9.0f}MB {r['aggregate_s']:>8.2f}s {r['detect_s']:>7.2f}s"
-            f" {r['detect_s'] / r['aggregate_s']:>11.2f} {r['detect_mb']:>9.0f}MB"
+            f" {r['import_mb']:>9.0f}MB {r['aggregate_s']:>8.2f}s {r['run_first_s']:>7.2f}s {r['run_s']:>6.2f}s"
+            f" {r['run_s'] / r['aggregate_s']:>8.2f} {r['detect_s']:>7.2f}s {r['detect_s'] / r['aggregate_s']:>8.2f}"
+            f" {r['detect_mb']:>9.0f}MB"
         )
     print()
-    print("targets: COPY/import ≥ 0.50 (import at least half COPY's throughput), detect/agg ≤ 2.00, RSS < 300 MB")
+    print("run: detection's own duration, best of 3 ('1st' writes the flags); command: manage.py detect with start-up")
+    print("targets: COPY/import ≥ 0.50 (import at least half COPY's throughput), run/agg ≤ 2.00, RSS < 300 MB")
     for r in results:
         summary = json.loads(r["flags"])
         flags = {rule: counts["new"] for rule, counts in summary["flags"].items() if counts["new"]}
-        print(f"flags at {r['rows']:,} readings: {flags} (run {summary['duration_ms']} ms inside detect)")
+        print(f"flags at {r['rows']:,} readings: {flags}")
     if not options.keep:
         with psycopg.connect(url + "postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")

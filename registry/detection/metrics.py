@@ -5,17 +5,17 @@ window is [start, end); an hour counts toward n when any of the subject's
 connections has a reading in it, and its value is the sum of those present.
 
 Cost: the three load rules share one parallel scan of the window
-(`window_loads`). Readings lie in the table in the order they arrived (hour
-by hour across all meters), so reading one connection's month through the
-index touches a page per hour: that is done only for the few subjects fed by
-several connections.
+(`window_loads`), which also sums the window's last days. Readings lie in
+the table in the order they arrived (hour by hour across all meters); the (connection, hour) key carries kwh, so a few
+subjects' hours are read from the key alone (an index-only scan), never a
+heap page per hour.
 """
 
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from django.db import connection
 
@@ -56,7 +56,7 @@ class Window:
     start: dt.datetime
     end: dt.datetime  # as_of
 
-    @property
+    @cached_property
     def hours(self) -> int:
         return int((self.end - self.start).total_seconds() // 3600)
 
@@ -375,8 +375,11 @@ def hiding_subjects(
     """
     unlinked = [c for c in connections if not c.is_parent]
     by_id = {c.connection_id: c for c in unlinked}
-    single_min = {True: Decimal(t.household_min_floor_mw), False: min(t.unlicensed_min_avg_mw, t.base_min_floor_mw) / 2}
-    sized = {c.connection_id: c for c in unlinked if c.load.avg_mw >= single_min[c.tariff == "residential"]}
+    single_min = {
+        True: Fraction(t.household_min_floor_mw),
+        False: Fraction(min(t.unlicensed_min_avg_mw, t.base_min_floor_mw)) / 2,
+    }
+    sized = {c.connection_id: c for c in unlinked if c.load.avg_mw_at_least(single_min[c.tariff == "residential"])}
     keyed = _group_candidates(unlinked, t)
     sized |= {c.connection_id: c for members in keyed.values() for c in members}
     singles = _possibly_steady(list(sized.values()))
@@ -421,8 +424,9 @@ def _possibly_steady(candidates: list[ConnectionLoad]) -> set[int]:
 def _group_candidates(unlinked: list[ConnectionLoad], t: Thresholds) -> dict[str, list[ConnectionLoad]]:
     """Buildings (region + building key) and consumer BINs with two or more meters of the member minimum."""
     keyed: dict[str, list[ConnectionLoad]] = defaultdict(list)
+    member_min = Fraction(t.split_member_min_avg_mw)
     for c in unlinked:
-        if c.load.avg_mw < t.split_member_min_avg_mw:
+        if not c.load.avg_mw_at_least(member_min):
             continue
         building = building_key(c.address)
         if building:

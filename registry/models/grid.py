@@ -71,9 +71,10 @@ class GridConnection(models.Model):
 class MeterReading(models.Model):
     """One hour of energy on one connection: the grid feed, hundreds of millions of rows.
 
-    The composite primary key (connection, hour) is the only index: it serves
-    both uniqueness and every per-connection window scan. No audit triggers
-    here; corrections are recorded by the ingestion service (ReadingCorrection).
+    The composite primary key (connection, hour) serves both uniqueness and every per-connection
+    read; it INCLUDEs kwh (migration 0015), so those reads never visit the heap, which lies in the
+    order readings arrive. No audit triggers here; corrections are recorded by the ingestion
+    service (ReadingCorrection).
     """
 
     pk = models.CompositePrimaryKey("connection", "period_start")

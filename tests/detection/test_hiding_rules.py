@@ -63,7 +63,7 @@ def shape(
         kwh_peak=Decimal(str(running_avg if peak is None else peak)),
         kwh_level=float(running_avg if level is None else level),
         running_hours=running_hours,
-        running_kwh=running_kwh,
+        running_kwh=float(running_kwh),
         days=days,
         floor_kwh=floor_kwh,
         curtailment_hours=curtailment,
