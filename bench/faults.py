@@ -42,6 +42,9 @@ import psycopg
 import redis
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from partitions import make_partitions  # noqa: E402  (bench/ on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -323,6 +326,7 @@ def build_detection_world(pg: PrivatePostgres, database: str, connections: int) 
     """
     manage(environment(pg.url(database)), "shell", "-c", WORLD.format(connections=connections))
     with psycopg.connect(pg.url(database)) as conn:
+        make_partitions(conn, AS_OF - dt.timedelta(days=DAYS), AS_OF)
         conn.execute(
             """
             INSERT INTO registry_meterreading (connection_id, period_start, kwh)

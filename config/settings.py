@@ -265,6 +265,10 @@ SPECTACULAR_SETTINGS = {
 }
 # Largest readings upload the API accepts in one request (CSV or JSON body).
 READINGS_API_MAX_BYTES = env_int("READINGS_API_MAX_BYTES", 200 * 1024 * 1024)
+# Months of readings kept in the database (docs/rules.md, "Readings by month"); older months go to compressed
+# archives in READINGS_ARCHIVE_DIR. 0 keeps every month.
+READINGS_RETENTION_MONTHS = env_int("READINGS_RETENTION_MONTHS", 36)
+READINGS_ARCHIVE_DIR = Path(os.environ.get("READINGS_ARCHIVE_DIR", DATA_DIR / "archive"))
 
 # Celery: Redis when REDIS_URL is set, otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -336,6 +340,11 @@ CELERY_BEAT_SCHEDULE = {
     # (CELERY_TIMEZONE): 5 minutes into the day the last valid day has ended.
     "licences-expire-daily": {"task": "registry.tasks.expire_licences", "schedule": crontab(hour=0, minute=5)},
     "reminders-daily": {"task": "registry.tasks.send_reminders", "schedule": crontab(hour=9, minute=0)},
+    # Partitions for the months ahead, and months past retention to their archives (docs/rules.md).
+    "readings-monthly": {
+        "task": "registry.tasks.readings_monthly",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),
+    },
     # Tasks saved while the broker was unreachable go out as soon as it is back; a flush nobody ran expires.
     "outbox-flush": {"task": "registry.tasks.flush_outbox", "schedule": 30.0, "options": {"expires": 25}},
 }

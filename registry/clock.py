@@ -30,6 +30,11 @@ def registry_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
+def registry_zone_name() -> str:
+    """The registry zone's IANA name (the default zone of a grid operator's local times)."""
+    return settings.TIME_ZONE
+
+
 def now() -> dt.datetime:
     """The current instant, aware, in UTC."""
     return timezone.now().astimezone(dt.UTC)

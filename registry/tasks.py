@@ -8,7 +8,7 @@ from celery.signals import worker_ready
 from django.db import InterfaceError, OperationalError, connection
 
 from registry.models import DetectionRun, PowerDeclaration
-from registry.services import declarations, detection, licences, outbox, reminders
+from registry.services import declarations, detection, licences, outbox, partitions, reminders
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,12 @@ def run_scheduled_detection() -> dict:
 def expire_licences() -> dict:
     """Suspensions that ended are lifted; licences past their last valid day become expired."""
     return {"reinstated": licences.licences_reinstate_due(), "expired": licences.licences_expire()}
+
+
+@shared_task(**RETRY)
+def readings_monthly() -> dict:
+    """Partitions for the months ahead; months past retention written to their archives and dropped."""
+    return partitions.readings_monthly()
 
 
 @shared_task(**RETRY)

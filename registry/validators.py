@@ -1,5 +1,8 @@
 """Identifier checks shared by models, forms and imports."""
 
+import functools
+import zoneinfo
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -30,3 +33,18 @@ def validate_bin(value: str) -> None:
         raise ValidationError(_("A BIN/IIN is exactly 12 digits."), code="bin_format")
     if not bin_is_valid(value):
         raise ValidationError(_("The BIN/IIN check digit is wrong."), code="bin_checksum")
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA time zone names this machine knows."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            _("“%(value)s” is not a time zone: use an IANA name such as Asia/Almaty."),
+            code="time_zone",
+            params={"value": value},
+        )

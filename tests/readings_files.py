@@ -1,19 +1,22 @@
 """Grid-feed readings in the CSV format of docs/rules.md, "Bulk formats", for the readings import tests.
 
-Two grid operators: Pavlodar REC runs PV-0101 and PV-0102, Karaganda Zharyk
-runs KR-0201. FEED is a first day of readings; BAD_FILES break one thing each,
-after a good row, so a rejected import visibly drops rows it had already read.
+Two grid operators: Pavlodar REC runs PV-0101, PV-0102 and PV-0103, Karaganda
+Zharyk runs KR-0201. FEED is a first day of readings; BAD_FILES break one thing
+each, after a good row, so a rejected import visibly drops rows it had already
+read. The 80020 XML files of Pavlodar REC's metering system are in
+tests/data/80020 (ASKUE_DAY and the others, read with `xml80020`).
 """
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 from registry.models import GridConnection, MeterReading
 from tests.factories import GridConnectionFactory
 
 PAVLODAR_REC = "Pavlodar REC"
 KARAGANDA_ZHARYK = "Karaganda Zharyk"
-OPERATORS = {"PV-0101": PAVLODAR_REC, "PV-0102": PAVLODAR_REC, "KR-0201": KARAGANDA_ZHARYK}
+OPERATORS = {"PV-0101": PAVLODAR_REC, "PV-0102": PAVLODAR_REC, "PV-0103": PAVLODAR_REC, "KR-0201": KARAGANDA_ZHARYK}
 
 # Columns out of the documented order, a UTF-8 BOM, and the three ways of writing an offset.
 FEED = (
@@ -39,7 +42,7 @@ FEED_STORED = {
 
 
 def make_meters() -> dict[str, GridConnection]:
-    """The three grid connections, by meter id."""
+    """The four grid connections, by meter id."""
     return {
         meter_id: GridConnectionFactory(meter_id=meter_id, operator=operator, region="pavlodar", tariff="industrial")
         for meter_id, operator in OPERATORS.items()
@@ -122,3 +125,38 @@ BAD_FILES = {
         ["readings.csv:3: the file is not valid UTF-8"],
     ),
 }
+
+
+# 80020 XML (docs/rules.md, "80020 XML"), as Pavlodar REC's metering system sends it.
+
+XML_DIR = Path(__file__).resolve().parent / "data" / "80020"
+# The day of 1 March 2025 (Asia/Almaty, UTC+5) for PV-0101, PV-0102 and PV-0103: windows-1251 without an
+# encoding declaration, CRLF, half-hour periods, channels 01-04. Channel 01 of PV-0101 has 400+10h.125 and
+# 400+10h.250 kWh in local hour h, of PV-0102 12.5 and 12.5+h (both flagged with status 1 in hour 3), of PV-0103
+# zeros; channel 03 has other values (and a status 1 in hour 5), which must not be read.
+ASKUE_DAY = "pavlodar_askue_20250301_cp1251.xml"
+# 2 March 2025, 00:00-02:00 local of PV-0101 in quarter hours, UTF-8 with a declaration.
+QUARTER_HOURS = "quarter_hours_utf8.xml"
+# 3 March 2025, hours 00, 01, 02 and 23 (ending 0000) of PV-0102 in 60-minute periods, UTF-8 without a declaration.
+HOURLY = "hourly_utf8_undeclared.xml"
+# 4 March 2025, PV-0101: channel 01 lacks 01:30-02:00 (its measuringchannel is line 16).
+MISSING_PERIOD = "missing_period.xml"
+BILLION_LAUGHS = "billion_laughs.xml"
+EXTERNAL_ENTITY = "external_entity.xml"
+
+
+def xml80020(name: str) -> bytes:
+    """The bytes of an 80020 file of tests/data/80020."""
+    return (XML_DIR / name).read_bytes()
+
+
+def askue_day_stored() -> dict[tuple[str, dt.datetime], Decimal]:
+    """What ASKUE_DAY stores: 24 hours of each meter, local hour h of 1 March being 19:00 UTC of 28 February + h."""
+    first = dt.datetime(2025, 2, 28, 19, tzinfo=dt.UTC)
+    day = {}
+    for h in range(24):
+        at = first + dt.timedelta(hours=h)
+        day["PV-0101", at] = Decimal("800.375") + 20 * h
+        day["PV-0102", at] = Decimal(25 + h)
+        day["PV-0103", at] = Decimal(0)
+    return day

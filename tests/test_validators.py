@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils.translation import override
 
-from registry.validators import bin_check_digit, bin_is_valid, validate_bin
+from registry.validators import bin_check_digit, bin_is_valid, validate_bin, validate_time_zone
 
 SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 
@@ -114,3 +114,16 @@ def test_it_rejects_non_ascii_digits(value):
 
 def test_it_rejects_a_value_that_is_not_text():
     assert not bin_is_valid(291417776310)
+
+
+@pytest.mark.parametrize("name", ["Asia/Almaty", "Asia/Aqtobe", "Europe/Moscow", "UTC"])
+def test_it_accepts_a_known_time_zone(name):
+    validate_time_zone(name)
+
+
+@pytest.mark.parametrize("name", ["Asia/Nowhere", "", "../etc/passwd", "asia/almaty"])
+def test_it_refuses_an_unknown_time_zone(name):
+    with override("en"), pytest.raises(ValidationError) as caught:
+        validate_time_zone(name)
+
+    assert caught.value.messages == [f"“{name}” is not a time zone: use an IANA name such as Asia/Almaty."]

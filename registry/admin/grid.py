@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from registry.models import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
 from registry.selectors import legal_status
 from registry.services.topology import connection_parent_problem
+from registry.validators import time_zone_names
 
 from .base import LegalStatusMixin, ReadOnlyAdmin, RegistryAdmin, legal_status_filter
 from .links import record_links
@@ -136,16 +137,31 @@ class GridConnectionAdmin(LegalStatusMixin, RegistryAdmin):
         return _("%(hour)s UTC — %(kwh)s kWh") % {"hour": f"{reading.period_start:%Y-%m-%d %H:%M}", "kwh": reading.kwh}
 
 
+class GridOperatorAccountForm(forms.ModelForm):
+    """The time zone picked from the zones this machine knows (the model validates it too)."""
+
+    time_zone = forms.ChoiceField(
+        label=_("time zone"),
+        choices=lambda: [(name, name) for name in sorted(time_zone_names())],
+        help_text=GridOperatorAccount._meta.get_field("time_zone").help_text,
+    )
+
+    class Meta:
+        model = GridOperatorAccount
+        fields = ["user", "operator", "time_zone"]
+
+
 @admin.register(GridOperatorAccount)
 class GridOperatorAccountAdmin(RegistryAdmin):
-    list_display = ["operator", "user"]
+    form = GridOperatorAccountForm
+    list_display = ["operator", "user", "time_zone"]
     search_fields = ["operator", "user__username"]
     raw_id_fields = ["user"]
 
 
 @admin.register(ReadingImport)
 class ReadingImportAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "source", "status", "rows", "inserted", "unchanged", "corrected"]
+    list_display = ["started_at", "source", "status", "rows", "inserted", "unchanged", "corrected", "flagged_values"]
     list_filter = ["status"]
     search_fields = ["source"]
     date_hierarchy = "started_at"

@@ -1,6 +1,7 @@
-"""POST /api/v1/readings/: a grid operator pushes hourly readings (JSON list or CSV body)."""
+"""POST /api/v1/readings/: a grid operator pushes hourly readings (JSON list, CSV body or 80020 XML message)."""
 
 import tempfile
+import zoneinfo
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.errors import ImportRejected
-from registry.services.readings import ReadingSource, json_source, readings_import
+from registry.services.readings import ReadingSource, json_source, readings_import, xml80020_source
 
 from .permissions import IsGridOperator
 
@@ -36,6 +37,23 @@ _CSV_BODY = {
     "description": "The readings CSV: a header row with meter_id, period_start and kwh, in any order.",
     "example": "meter_id,period_start,kwh\nPV-0001,2026-11-01T00:00:00Z,120.5\n",
 }
+_XML_BODY = {
+    "type": "string",
+    "description": (
+        "An 80020 XML message (windows-1251 or UTF-8): channel 01 of each measuring point, in the local time of "
+        "the grid operator account's time zone, summed into UTC hours."
+    ),
+    "example": (
+        '<?xml version="1.0" encoding="utf-8"?>\n<message class="80020" version="2" number="1">'
+        "<datetime><timestamp>20261102013000</timestamp><daylightsavingtime>0</daylightsavingtime>"
+        '<day>20261101</day></datetime><area><measuringpoint code="PV-0001" name="ТП-12">'
+        '<measuringchannel code="01" desc="Активная энергия, прием">'
+        '<period start="0000" end="0030"><value status="0">60.25</value></period>'
+        '<period start="0030" end="0100"><value status="0">60.25</value></period>'
+        "</measuringchannel></measuringpoint></area></message>"
+    ),
+}
+XML_TYPES = ("application/xml", "text/xml")
 
 
 class ReadingsView(APIView):
@@ -47,11 +65,17 @@ class ReadingsView(APIView):
     @extend_schema(
         summary="Push hourly meter readings (grid operator tokens only)",
         description=(
-            "A JSON list of readings or a CSV body, for the caller's own meters. All or nothing: one bad row and "
-            "nothing is saved. The same meter and hour again with the same value changes nothing; with another "
-            "value it replaces the reading and counts as a correction."
+            "A JSON list of readings, a CSV body or an 80020 XML message, for the caller's own meters. All or "
+            "nothing: one bad row and nothing is saved. The same meter and hour again with the same value changes "
+            "nothing; with another value it replaces the reading and counts as a correction. An 80020 message is "
+            "read in the time zone of the caller's grid operator account."
         ),
-        request={"application/json": _ROWS, "text/csv": _CSV_BODY},
+        request={
+            "application/json": _ROWS,
+            "text/csv": _CSV_BODY,
+            "application/xml": _XML_BODY,
+            "text/xml": _XML_BODY,
+        },
         responses={
             201: inline_serializer(
                 "ReadingsImported",
@@ -61,6 +85,12 @@ class ReadingsView(APIView):
                     "inserted": serializers.IntegerField(),
                     "unchanged": serializers.IntegerField(),
                     "corrected": serializers.IntegerField(),
+                    "flagged": serializers.IntegerField(
+                        required=False,
+                        help_text=gettext_lazy(
+                            "80020 bodies only: values the metering system marked with a non-zero status."
+                        ),
+                    ),
                 },
             ),
             400: OpenApiResponse(
@@ -85,7 +115,9 @@ class ReadingsView(APIView):
             401: OpenApiResponse(_DETAIL, description=gettext_lazy("No valid token.")),
             403: OpenApiResponse(_DETAIL, description=gettext_lazy("Not a grid operator's account.")),
             413: OpenApiResponse(_DETAIL, description=gettext_lazy("The body is larger than READINGS_API_MAX_BYTES.")),
-            415: OpenApiResponse(_DETAIL, description=gettext_lazy("Neither application/json nor text/csv.")),
+            415: OpenApiResponse(
+                _DETAIL, description=gettext_lazy("Not application/json, text/csv, application/xml or text/xml.")
+            ),
             429: OpenApiResponse(_DETAIL, description=gettext_lazy("Too many requests.")),
         },
         examples=[
@@ -100,9 +132,14 @@ class ReadingsView(APIView):
     def post(self, request):
         operator = request.user.grid_operator.operator
         content_type = (request.content_type or "").split(";")[0].strip().lower()
-        if content_type not in ("application/json", "text/csv"):
+        if content_type not in ("application/json", "text/csv", *XML_TYPES):
             return Response(
-                {"detail": _("Send the readings as application/json (a list) or text/csv.")},
+                {
+                    "detail": _(
+                        "Send the readings as application/json (a list), text/csv or application/xml (an 80020 "
+                        "message)."
+                    )
+                },
                 status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             )
         with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
@@ -119,6 +156,9 @@ class ReadingsView(APIView):
                 if content_type == "application/json":
                     spool.seek(0)
                     source = json_source("request", spool.read())
+                elif content_type in XML_TYPES:
+                    zone = zoneinfo.ZoneInfo(request.user.grid_operator.time_zone)
+                    source = xml80020_source("request", lambda: _reopen(spool), zone=zone)
                 else:
                     source = ReadingSource("request", "csv", lambda: _reopen(spool))
                 record = readings_import(
@@ -129,16 +169,16 @@ class ReadingsView(APIView):
                     {"errors": [{"line": e.line, "column": e.column, "message": e.reason} for e in rejected.errors]},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-        return Response(
-            {
-                "import": record.pk,
-                "rows": record.rows,
-                "inserted": record.inserted,
-                "unchanged": record.unchanged,
-                "corrected": record.corrected,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        counts = {
+            "import": record.pk,
+            "rows": record.rows,
+            "inserted": record.inserted,
+            "unchanged": record.unchanged,
+            "corrected": record.corrected,
+        }
+        if source.kind == "80020":
+            counts["flagged"] = record.flagged_values
+        return Response(counts, status=status.HTTP_201_CREATED)
 
 
 def _spool(request, spool, limit: int) -> int | None:
@@ -160,6 +200,12 @@ class _Unclosable:
 
     def __iter__(self):
         return iter(self.spool)
+
+    def read(self, size: int = -1) -> bytes:
+        return self.spool.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.spool.seek(offset, whence)
 
     def close(self):
         pass

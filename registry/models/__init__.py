@@ -11,7 +11,14 @@ from .declarations import PowerDeclaration
 from .detection import DetectionRun, DetectionSettings
 from .facilities import Facility, FacilityConnection
 from .firms import Firm, FirmMembership, Ownership, Person
-from .grid import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
+from .grid import (
+    GridConnection,
+    GridOperatorAccount,
+    MeterReading,
+    ReadingArchive,
+    ReadingCorrection,
+    ReadingImport,
+)
 from .licences import Licence, LicenceCoverage, LicenceDocument, licence_in_force, licence_in_force_sql
 from .notifications import ReminderLog
 from .outbox import TaskOutbox
@@ -39,6 +46,7 @@ __all__ = [
     "Person",
     "PowerDeclaration",
     "ReadingCorrection",
+    "ReadingArchive",
     "ReadingImport",
     "Region",
     "ReminderLog",

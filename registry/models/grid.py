@@ -1,10 +1,13 @@
 """The grid: connections as the grid companies know them, their hourly readings (UTC), imports and corrections."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from registry.validators import validate_bin
+from registry.clock import registry_zone_name
+from registry.validators import validate_bin, validate_time_zone
 
 from .common import Region, audited, non_negative, twelve_digits
 
@@ -68,9 +71,25 @@ class GridConnection(models.Model):
         return self.meter_id
 
 
+def _reading_months(readings) -> list:
+    return [reading.period_start.astimezone(dt.UTC).date() for reading in readings]
+
+
+class MeterReadingQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """The partitions of the readings' months are made first (registry.services.partitions)."""
+        from registry.services.partitions import readings_partitions_ensure
+
+        objs = list(objs)
+        readings_partitions_ensure(_reading_months(objs))
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class MeterReading(models.Model):
     """One hour of energy on one connection: the grid feed, hundreds of millions of rows.
 
+    Partitioned by UTC month (migration 0016, registry.services.partitions): saving a reading through
+    the ORM makes its month's partition first; bulk SQL calls readings_partitions_ensure itself.
     The composite primary key (connection, hour) serves both uniqueness and every per-connection
     read; it INCLUDEs kwh (migration 0015), so those reads never visit the heap, which lies in the
     order readings arrive. No audit triggers here; corrections are recorded by the ingestion
@@ -92,6 +111,8 @@ class MeterReading(models.Model):
     period_start = models.DateTimeField(_("hour starting (UTC)"))
     kwh = models.DecimalField(_("energy, kWh"), max_digits=12, decimal_places=3)
 
+    objects = MeterReadingQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("meter reading")
         verbose_name_plural = _("meter readings")
@@ -103,6 +124,12 @@ class MeterReading(models.Model):
     def __str__(self):
         return f"{self.connection_id} {self.period_start:%Y-%m-%dT%H:%MZ}"
 
+    def save(self, *args, **kwargs):
+        from registry.services.partitions import readings_partitions_ensure
+
+        readings_partitions_ensure(_reading_months([self]))
+        super().save(*args, **kwargs)
+
 
 class GridOperatorAccount(models.Model):
     """A grid company's system account: its API token may push readings for that company's meters only."""
@@ -112,6 +139,13 @@ class GridOperatorAccount(models.Model):
     )
     operator = models.CharField(
         _("grid operator"), max_length=255, help_text=_("As written in the grid connections' operator field.")
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=registry_zone_name,
+        validators=[validate_time_zone],
+        help_text=_("The zone of the local times in the operator's 80020 files, as an IANA name (Asia/Almaty)."),
     )
 
     class Meta:
@@ -139,6 +173,11 @@ class ReadingImport(models.Model):
     inserted = models.PositiveBigIntegerField(_("inserted"), default=0)
     unchanged = models.PositiveBigIntegerField(_("unchanged"), default=0)
     corrected = models.PositiveBigIntegerField(_("corrected"), default=0)
+    flagged_values = models.PositiveBigIntegerField(
+        _("flagged values"),
+        default=0,
+        help_text=_("80020 values the metering system marked with a non-zero status (loaded all the same)."),
+    )
     errors = models.JSONField(_("errors"), default=list, blank=True)
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"))
@@ -150,6 +189,26 @@ class ReadingImport(models.Model):
 
     def __str__(self):
         return f"{self.source} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+@audited
+class ReadingArchive(models.Model):
+    """A month of readings written to a compressed archive and then dropped from the database."""
+
+    month = models.DateField(_("month"), unique=True, help_text=_("The UTC month, as its first day."))
+    path = models.CharField(_("archive file"), max_length=500)
+    rows = models.PositiveBigIntegerField(_("readings"))
+    bytes = models.PositiveBigIntegerField(_("bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("archived"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("readings archive")
+        verbose_name_plural = _("readings archives")
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
 
 
 @audited

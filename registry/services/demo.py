@@ -32,6 +32,7 @@ from registry.models import (
     PowerDeclaration,
 )
 from registry.roles import roles_sync
+from registry.services.partitions import months_between, readings_partitions_ensure
 from registry.validators import bin_check_digit
 
 DEMO_PASSWORD = "demo"  # nosec B105  # the published demo password, demo data only
@@ -614,6 +615,8 @@ def _hiding_examples(rng: random.Random, ids: _Ids, start: dt.datetime, end: dt.
 
 def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
     """Write every profile's hourly readings with one set-based INSERT (no Python loop over readings)."""
+    if profiles:
+        readings_partitions_ensure(months_between(min(p.start for p in profiles), end))
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE demo_profile (connection_id bigint, meter_id text, base_kw float8, amplitude float8,"

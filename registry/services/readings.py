@@ -10,10 +10,12 @@ Memory stays flat however many rows arrive (only the meter directory is held).
 
 import csv
 import datetime as dt
+import gzip
 import io
 import json
 import re
 import tempfile
+import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,6 +29,8 @@ from django.utils.translation import gettext as _
 from registry.errors import ImportRejected
 from registry.models import GridConnection, ReadingImport
 from registry.services.csvfiles import MAX_ERRORS, RowError, decoded_lines, parse_instant
+from registry.services.partitions import readings_months, readings_partitions_ensure
+from registry.services.xml80020 import StatusCount, is_xml, readings_80020
 
 COLUMNS = ("meter_id", "period_start", "kwh")
 COPY_BLOCK_BYTES = 1 << 20
@@ -151,15 +155,21 @@ class _MeterDirectory:
                 " ORDER BY r.period_start DESC LIMIT 1) FROM registry_gridconnection c"
             )
             self.latest: dict[int, dt.datetime | None] = dict(cursor.fetchall())
+        # (year, month) of the UTC months that have a partition: only their hours can be copied straight in.
+        self.months = {(month.year, month.month) for month in readings_months()}
 
 
 def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _Errors) -> Iterator[tuple[bool, str]]:
-    """Yield (is_after_stored_hours, COPY text line) for each valid row; record an error for every bad one.
+    """Yield (can_be_copied_in, COPY text line) for each valid row; record an error for every bad one.
+
+    A row can be copied straight in when its hour is after its connection's stored hours and its month
+    has a partition; any other goes through the merge (which makes the partitions it needs).
 
     This loop runs once per reading (tens of millions): keep it lean.
     """
     ids = meters.ids
     latest = meters.latest
+    months = meters.months
     operators = meters.operators
     operator = meters.operator
     kwh_ok = KWH_TEXT.fullmatch
@@ -196,7 +206,12 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
                 sequence += 1
                 stored = latest.get(connection_id)
                 text = period if plain(period) else instant.isoformat()
-                yield stored is None or instant > stored, f"{sequence}\t{connection_id}\t{text}\t{kwh}\n"
+                offset = instant.utcoffset()
+                utc = instant - offset if offset else instant
+                yield (
+                    (stored is None or instant > stored) and (utc.year, utc.month) in months,
+                    f"{sequence}\t{connection_id}\t{text}\t{kwh}\n",
+                )
                 continue
         errors.add(source, line, *problem)
         if errors.full:
@@ -231,12 +246,25 @@ class ReadingSource:
     """Something readings come from: a name for messages and a way to (re)open it."""
 
     name: str
-    kind: str  # "csv" (open() gives a binary stream) or "json" (open() gives the body's bytes)
+    # "csv" (open() gives a binary stream), "json" (open() gives the body's bytes) or "80020" (open() gives a
+    # seekable binary stream)
+    kind: str
     open: Callable[[], Any]
+    zone: zoneinfo.ZoneInfo | None = None  # 80020: the zone of the sender's local times
+    status: StatusCount | None = None  # 80020: how many values the metering system flagged, once read
 
 
 def file_source(path: str) -> ReadingSource:
-    return ReadingSource(path, "csv", lambda: open(path, "rb"))
+    """A readings CSV file, plain or gzip-compressed (as the readings archive writes them)."""
+    return ReadingSource(path, "csv", lambda: _opened(path))
+
+
+def _opened(path: str):
+    stream = open(path, "rb")
+    if stream.peek(2)[:2] == b"\x1f\x8b":
+        stream.close()
+        return gzip.open(path, "rb")
+    return stream
 
 
 def bytes_source(name: str, body: bytes) -> ReadingSource:
@@ -246,6 +274,23 @@ def bytes_source(name: str, body: bytes) -> ReadingSource:
 def json_source(name: str, body: bytes) -> ReadingSource:
     """A JSON body as a source (a list of objects); malformed JSON is reported like a bad row, at line 0."""
     return ReadingSource(name, "json", lambda: body)
+
+
+def xml80020_source(name: str, open: Callable[[], Any], *, zone: zoneinfo.ZoneInfo) -> ReadingSource:
+    """An 80020 XML message as a source; `open` gives a seekable binary stream, `zone` is the sender's."""
+    return ReadingSource(name, "80020", open, zone=zone, status=StatusCount())
+
+
+def path_source(
+    path: str, *, zone: zoneinfo.ZoneInfo, kind: str | None = None, name: str | None = None
+) -> ReadingSource:
+    """A file as a source: 80020 XML when `kind` says so or when it begins like XML, CSV otherwise."""
+    if kind is None:
+        with open(path, "rb") as head:
+            kind = "80020" if is_xml(head.read(64)) else "csv"
+    if kind == "80020":
+        return xml80020_source(name or path, lambda: open(path, "rb"), zone=zone)
+    return ReadingSource(name or path, "csv", lambda: _opened(path))
 
 
 def readings_import(
@@ -277,8 +322,9 @@ def readings_import(
             record.inserted = inserted
             record.corrected = corrected
             record.unchanged = rows - inserted - corrected
+            record.flagged_values = sum(source.status.flagged for source in sources if source.status is not None)
             record.finished_at = timezone.now()
-            record.save(update_fields=["rows", "inserted", "corrected", "unchanged", "finished_at"])
+            record.save(update_fields=["rows", "inserted", "corrected", "unchanged", "flagged_values", "finished_at"])
             return record
     except ImportRejected as rejected:
         ReadingImport.objects.create(
@@ -298,6 +344,8 @@ def _raw(sources: list[ReadingSource], errors: _Errors) -> Iterator[RawReading]:
         try:
             if source.kind == "json":
                 yield from json_readings(source.name, content, errors)
+            elif source.kind == "80020":
+                yield from readings_80020(source.name, content, errors, zone=source.zone, status=source.status)
             else:
                 yield from csv_readings(source.name, content, errors)
         finally:
@@ -310,8 +358,9 @@ def _raw(sources: list[ReadingSource], errors: _Errors) -> Iterator[RawReading]:
 def _load_appending(import_id: int, sources: list[ReadingSource], meters: _MeterDirectory) -> tuple[int, int, int]:
     """The usual case, a feed of new hours: COPY them straight into the readings.
 
-    Rows for hours a connection already has (late data, corrections) are set
-    aside in a spill file and merged afterwards.
+    Rows for hours a connection already has (late data, corrections), and rows
+    of a month with no partition yet, are set aside in a spill file and merged
+    afterwards.
     """
     errors = _Errors()
     direct, spilled = _Blocks(), _Blocks()
@@ -371,6 +420,8 @@ def _create_stage(cursor) -> None:
 def _merge(import_id: int, staged: int) -> tuple[int, int]:
     """Insert the staged hours that are new; record and apply a correction where the feed changes a stored hour."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT date_trunc('month', period_start AT TIME ZONE 'UTC')::date FROM reading_stage")
+        readings_partitions_ensure(month for (month,) in cursor.fetchall())
         # The stage is read in the order it was written, so a repeated hour first gets its first value.
         cursor.execute(
             "INSERT INTO registry_meterreading (connection_id, period_start, kwh)"

@@ -98,7 +98,7 @@ def test_another_operators_meter_is_refused(pavlodar_grid, meters):
 
 
 def test_an_unsupported_media_type_answers_415(pavlodar_grid, meters):
-    response = pavlodar_grid.post(URL, "<xml/>", content_type="application/xml")
+    response = pavlodar_grid.post(URL, "meter_id\tperiod_start\tkwh\n", content_type="text/tab-separated-values")
 
     assert response.status_code == 415
 

@@ -18,7 +18,12 @@ def test_the_schema_is_served_as_json(client, db):
     paths = response.json()["paths"]
     assert {"/api/v1/readings/", "/api/v1/firms/{id}/", "/api/v1/enforcement-actions/"} <= set(paths)
     assert set(paths["/api/v1/readings/"]["post"]["responses"]) >= {"201", "400", "413", "415"}
-    assert set(paths["/api/v1/readings/"]["post"]["requestBody"]["content"]) == {"application/json", "text/csv"}
+    assert set(paths["/api/v1/readings/"]["post"]["requestBody"]["content"]) == {
+        "application/json",
+        "text/csv",
+        "application/xml",
+        "text/xml",
+    }
 
 
 @pytest.mark.django_db

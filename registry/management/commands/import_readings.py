@@ -1,28 +1,44 @@
 import shutil
 import sys
 import tempfile
+import zoneinfo
 from pathlib import Path
 
 import pghistory
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from registry.clock import registry_zone_name
 from registry.errors import ImportRejected
 from registry.services.csvfiles import MAX_ERRORS
-from registry.services.readings import ReadingSource, file_source, readings_import
+from registry.services.readings import ReadingSource, path_source, readings_import
+from registry.validators import time_zone_names
 
 
 class Command(BaseCommand):
     help = (
-        "Load grid-feed readings (meter_id, period_start, kwh) from CSV files, or - for standard input. All or nothing."
+        "Load grid-feed readings from CSV files (meter_id, period_start, kwh) or 80020 XML messages, or - for "
+        "standard input. All or nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", help="CSV files; - reads standard input")
+        parser.add_argument("files", nargs="+", help="CSV or 80020 XML files; - reads standard input")
+        parser.add_argument(
+            "--format",
+            choices=["csv", "80020"],
+            help="the files' format (default: 80020 for a file that begins like XML, CSV otherwise)",
+        )
+        parser.add_argument(
+            "--time-zone",
+            default=None,
+            help="the zone of the local times in 80020 files (default: the registry's, TIME_ZONE)",
+        )
 
-    def handle(self, *args, files, **options):
+    def handle(self, *args, files, format=None, time_zone=None, **options):
+        zone = self.zone(time_zone or registry_zone_name())
         with tempfile.TemporaryDirectory() as spool_dir:
-            sources = [self.source(name, Path(spool_dir)) for name in files]
+            sources = [self.source(name, Path(spool_dir), zone=zone, kind=format) for name in files]
             try:
                 with pghistory.context(command="import_readings", files=files):
                     record = readings_import(sources=sources, label="import_readings " + " ".join(files))
@@ -41,14 +57,28 @@ class Command(BaseCommand):
                 "corrected": record.corrected,
             }
         )
+        if any(source.kind == "80020" for source in sources):
+            self.stdout.write(
+                ngettext(
+                    "%(flagged)d value flagged with a non-zero status by the metering system (80020).",
+                    "%(flagged)d values flagged with a non-zero status by the metering system (80020).",
+                    record.flagged_values,
+                )
+                % {"flagged": record.flagged_values}
+            )
 
-    def source(self, name: str, spool_dir: Path) -> ReadingSource:
+    def zone(self, name: str) -> zoneinfo.ZoneInfo:
+        if name not in time_zone_names():
+            raise CommandError(_("unknown time zone “%(zone)s”: use an IANA name such as Asia/Almaty") % {"zone": name})
+        return zoneinfo.ZoneInfo(name)
+
+    def source(self, name: str, spool_dir: Path, *, zone: zoneinfo.ZoneInfo, kind: str | None) -> ReadingSource:
         if name == "-":
             # Standard input can be read once; the import may need to read its rows twice.
-            path = spool_dir / "stdin.csv"
+            path = spool_dir / "stdin"
             with path.open("wb") as spool:
                 shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
-            return ReadingSource("stdin", "csv", lambda: path.open("rb"))
+            return path_source(str(path), zone=zone, kind=kind, name="stdin")
         if not Path(name).is_file():
             raise CommandError(_("cannot read %(path)s: no such file") % {"path": name})
-        return file_source(name)
+        return path_source(name, zone=zone, kind=kind)
