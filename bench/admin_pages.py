@@ -11,29 +11,39 @@ by `manage.py migrate`, and loads with set-based SQL only (INSERT … SELECT
 over generate_series): 100,000 grid connections over every region and
 tariff; 2,000 firms with 10,000 facilities (one or two connections each);
 licences in every status for 90% of the facilities, one live licence per
-facility; 50,000 flags of every rule, status and severity; inspections,
-enforcement actions, declarations, owners, portal and staff users; and
-10,080,000 hourly readings (14,000 connections × 30 days, up to today).
+facility; 50,000 flags of every rule, status and severity, with the meters
+each names (as detection records them); inspections, enforcement actions,
+declarations, owners, portal and staff users; and 10,080,000 hourly readings
+(14,000 connections × 30 days, up to today).
 
 Then `bench/measure_admin_pages.py`, in a process of its own with
-DATABASE_URL pointing at that database, opens as a regulator each
-registered registry admin's changelist (first page, page 50, a search, the
-legal-status filters, the flag queue's open+high filter), one change page
-each, the autocomplete lookups over the big tables and the dashboard: the
-median server time of 3 requests after a warm-up, the status and the
-number of queries.
+DATABASE_URL pointing at that database, logs in as a regulator through both
+steps (password, then the code of the authenticator it enrols for the
+bench's own user) and opens each registered registry admin's changelist
+(first page, page 50, a search, the legal-status filters, the flag queue's
+open+high filter), one change page each, the autocomplete lookups over the
+big tables and the dashboard: the median server time of 3 requests after a
+warm-up, the status (a 200 must be the page itself, not the login or code
+page) and the number of queries. The dashboard is also opened with its
+figures recomputed for every request, as the first visitor after its cache
+expires sees it; that row is reported but outside the budget.
 
 Targets (issue #4 item 7): every page < 500 ms with a bounded number of
 queries; no full dropdown (a <select> of more than 100 options) where a
-foreign key could use autocomplete or a raw id. For each page over the
+foreign key could use autocomplete or a raw id (the <select> column counts
+relations' dropdowns only, not lists of choices such as time zones). For each page over the
 limit, the plan of its slowest query (EXPLAIN ANALYZE, BUFFERS) is written
-to bench/out/admin_pages_plans.txt.
+to bench/out/admin_pages_plans.txt. The command exits 1 when any page in
+the budget is over the limit, answers an unexpected status or shows a full
+dropdown.
 """
 
 import argparse
 import datetime as dt
 import json
+import math
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -45,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest_detect import server_url  # noqa: E402  (after the path is set)
+from partitions import make_partitions  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PLANS = OUT / "admin_pages_plans.txt"
@@ -406,7 +417,7 @@ def load_flags(conn, p) -> int:
                               h3 = hashint4(k::int * 3 + 2)::bigint + 2147483648
     """)
     created = "now() - make_interval(mins => mod(b.h3, 90 * 24 * 60)::int)"
-    return insert(
+    rows = insert(
         conn,
         "registry_flag",
         {
@@ -453,6 +464,25 @@ def load_flags(conn, p) -> int:
     """,
         p,
     )
+    # The meters each flag names, as detection writes them: a connection's flag its subject, a facility's or a
+    # licence's flag the connections feeding it.
+    rows += insert(
+        conn,
+        "registry_flagmeter",
+        {"flag_id": "m.flag_id", "connection_id": "m.connection_id", "role": "m.role"},
+        """
+        FROM (SELECT id AS flag_id, connection_id, 'subject' AS role FROM registry_flag WHERE connection_id IS NOT NULL
+              UNION
+              SELECT f.id, fc.connection_id, 'member' FROM registry_flag f
+                JOIN registry_facilityconnection fc ON fc.facility_id = f.facility_id
+              UNION
+              SELECT f.id, fc.connection_id, 'member' FROM registry_flag f
+                JOIN registry_licencecoverage lc ON lc.licence_id = f.licence_id
+                JOIN registry_facilityconnection fc ON fc.facility_id = lc.facility_id) m
+    """,
+        p,
+    )
+    return rows
 
 
 def load_oversight(conn, p) -> int:
@@ -657,6 +687,7 @@ def load_readings(conn, p) -> int:
 
     Rows arrive ordered by (connection, hour), so the primary key grows at its right edge.
     """
+    make_partitions(conn, p["start"], p["end"])
     return conn.execute(
         """
         INSERT INTO registry_meterreading (connection_id, period_start, kwh)
@@ -841,15 +872,16 @@ def measure_pages(url: str, chosen: dict[str, int], repeat: int, only: str) -> l
 # Report
 
 
-def problems(page: dict) -> str:
+def problems(page: dict) -> list[str]:
+    """What fails a page: over the limit (if it is in the budget), an unexpected status, a full dropdown."""
     found = []
-    if page["median_ms"] >= LIMIT_MS:
+    if page["budget"] and page["median_ms"] >= LIMIT_MS:
         found.append("SLOW")
     if page["status"] != page["expected"]:
         found.append(f"STATUS (expected {page['expected']})")
     if page["max_options"] > 100:
         found.append("DROPDOWN")
-    return " ".join(found)
+    return found
 
 
 def report(pages: list[dict], steps: list, sizes: list, migrate_s: float) -> None:
@@ -878,20 +910,26 @@ def report(pages: list[dict], steps: list, sizes: list, migrate_s: float) -> Non
     for page in sorted(pages, key=lambda p: -p["median_ms"]):
         print(
             f"{page['name']:<52} {page['status']:>6} {page['median_ms']:>8.1f} {page['queries']:>7}"
-            f" {page['sql_ms']:>8.1f} {page['slowest_ms']:>9.1f} {page['max_options']:>8}  {problems(page)}"
+            f" {page['sql_ms']:>8.1f} {page['slowest_ms']:>9.1f} {page['max_options']:>8}  "
+            + (" ".join(problems(page)) or ("" if page["budget"] else "(outside the budget)"))
         )
-    slow = [p for p in pages if p["median_ms"] >= LIMIT_MS]
+    budget = [p for p in pages if p["budget"]]
+    slow = [p for p in budget if p["median_ms"] >= LIMIT_MS]
     status = [p for p in pages if p["status"] != p["expected"]]
     dropdowns = [p for p in pages if p["max_options"] > 100]
     most = max(pages, key=lambda p: p["queries"]) if pages else None
+    times = sorted(p["median_ms"] for p in budget)
     print()
     print(
-        f"{len(pages)} pages: {len(slow)} at or above {LIMIT_MS} ms, {len(status)} with an unexpected status, "
-        f"{len(dropdowns)} with a full dropdown (<select> > 100 options); "
-        f"slowest {max((p['median_ms'] for p in pages), default=0):.0f} ms"
-        + (f", most queries {most['queries']} ({most['name']})" if most else "")
+        f"{len(budget)} pages in the budget: {len(slow)} at or above {LIMIT_MS} ms; "
+        f"max {max(times, default=0):.0f} ms, p95 {p95(times):.0f} ms, median {statistics.median(times or [0]):.0f} ms"
     )
-    plans = [p for p in slow if p.get("plan")]
+    print(
+        f"{len(pages)} pages measured: {len(status)} with an unexpected status, "
+        f"{len(dropdowns)} with a full dropdown (<select> > 100 options)"
+        + (f"; most queries {most['queries']} ({most['name']})" if most else "")
+    )
+    plans = [p for p in pages if p["median_ms"] >= LIMIT_MS and p.get("plan")]
     if plans:
         OUT.mkdir(parents=True, exist_ok=True)
         with PLANS.open("w") as out:
@@ -902,6 +940,15 @@ def report(pages: list[dict], steps: list, sizes: list, migrate_s: float) -> Non
                     f"{page['slowest_ms']:.0f} ms:\n\n{page['slowest_sql']}\n\n{page['plan']}\n\n"
                 )
         print(f"plans of the slowest query of each slow page: {PLANS.relative_to(ROOT)}")
+
+
+def p95(times: list[float]) -> float:
+    """The 95th percentile of sorted times, nearest rank."""
+    return times[math.ceil(0.95 * len(times)) - 1] if times else 0.0
+
+
+def failures(pages: list[dict]) -> list[str]:
+    return [f"{page['name']}: {' '.join(problems(page))}" for page in pages if problems(page)]
 
 
 def main() -> None:
@@ -931,6 +978,10 @@ def main() -> None:
         if not options.keep and not options.reuse:
             with psycopg.connect(url + "postgres", autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    failed = failures(pages)
+    if failed:
+        print(f"\nFAILED: {len(failed)} page(s) " + "; ".join(failed), file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
