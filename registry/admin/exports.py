@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -81,16 +82,21 @@ def download(request, dataset: str):
     form = ExportForm(
         {key: request.GET.get(key.removeprefix("date_"), request.GET.get(key, "")) for key in ExportForm.base_fields}
     )
-    error = None
+    error, status = None, 400
     if form.is_valid():
         try:
             chosen = export_prepare(dataset_name=dataset, filters=form.filters())
-        except ExportError as problem:
-            error = str(problem)
-        else:
+            # The query runs here: a failure before the first row is this page with an error, not a 200 file.
             blocks = export_start(
                 dataset=chosen, filters=form.filters(), actor=request.user.get_username(), user=request.user
             )
+        except ExportError as problem:
+            error = str(problem)
+        except DatabaseError:
+            error, status = _("The export failed before its first row, so nothing was downloaded. Try again."), 500
+        else:
+            # A failure after the first rows breaks the stream off: the server ends the chunked response
+            # without its last chunk, and the browser marks the download failed.
             response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
             stamp = timezone.now().strftime("%Y%m%d-%H%M")
             response["Content-Disposition"] = f'attachment; filename="{chosen.name}-{stamp}.csv"'
@@ -105,7 +111,7 @@ def download(request, dataset: str):
             "error": error,
             "chosen": dataset,
         },
-        status=400,
+        status=status,
     )
 
 

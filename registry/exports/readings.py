@@ -1,6 +1,6 @@
 from registry.models import MeterReading
 
-from .base import Dataset, ExportColumn, ExportFilters, sql_instant_on_the_hour, sql_text
+from .base import Dataset, ExportColumn, ExportFilters, SqlInstantOnTheHour, SqlText
 
 
 class ReadingsExport(Dataset):
@@ -18,13 +18,16 @@ class ReadingsExport(Dataset):
     def base_queryset(self):
         return MeterReading.objects.all()
 
-    def copy_query(self, filters: ExportFilters) -> tuple[str, list]:
-        """The rows as PostgreSQL writes them: millions of readings stream from COPY, not through Python."""
-        query = self.queryset(filters).values_list("connection__meter_id", "period_start", "kwh").query
-        inner, params = query.sql_with_params()
-        return (
-            # The ORM's own SQL for the filtered rows, wrapped; its values stay bound parameters.
-            f"SELECT {sql_text('x.meter_id')}, {sql_instant_on_the_hour('x.period_start')}, x.kwh"  # nosec B608
-            f" FROM ({inner}) AS x(meter_id, period_start, kwh)",
-            list(params),
+    def copy_query(self, filters: ExportFilters) -> tuple[str, tuple]:
+        """The rows as PostgreSQL writes them: millions of readings stream from COPY, not through Python.
+
+        The ORM's own query for the filtered rows, with the cells formatted in its SELECT (no subquery
+        around it: the plan stays the one of the bare rows); its values stay parameters.
+        """
+        query = (
+            self.queryset(filters)
+            .annotate(meter_cell=SqlText("connection__meter_id"), instant=SqlInstantOnTheHour("period_start"))
+            .values_list("meter_cell", "instant", "kwh")
+            .query
         )
+        return query.sql_with_params()

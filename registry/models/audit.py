@@ -6,13 +6,25 @@ from django.utils.translation import gettext_lazy as _
 
 from .common import audited
 
+# The audit event of an export that stopped before its last row (its context says why).
+EXPORT_FAILED = "export.failed"
 
-@audited
+
+class ExportLogQuerySet(models.QuerySet):
+    def with_failed(self):
+        """Annotate `failed`: the export has an `export.failed` event (it stopped before its last row)."""
+        events = ExportLog.pgh_event_model.objects.filter(pgh_obj=models.OuterRef("pk"), pgh_label=EXPORT_FAILED)
+        return self.annotate(failed=models.Exists(events))
+
+
+@audited(events=(EXPORT_FAILED,))
 class ExportLog(models.Model):
     """Who downloaded which dataset, with which filters, and how many rows.
 
     Tracked like every other audited model, so each export also appears in
-    the audit trail.
+    the audit trail. `row_count` is written after the last row; an export
+    that fails or is broken off part-way keeps no row count and gets an
+    `export.failed` event saying why (services.exports).
     """
 
     user = models.ForeignKey(
@@ -23,6 +35,8 @@ class ExportLog(models.Model):
     filters = models.JSONField(_("filters"), default=dict)
     row_count = models.PositiveBigIntegerField(_("rows"), null=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
+
+    objects = ExportLogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("export log entry")

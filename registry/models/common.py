@@ -38,6 +38,12 @@ def non_negative(field: str, *, nullable: bool = False) -> models.Q:
     return condition | models.Q(**{f"{field}__isnull": True}) if nullable else condition
 
 
-def audited(model):
-    """Record every insert, update and delete of the model in the audit trail (database triggers)."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(model)
+def audited(model=None, *, events: tuple[str, ...] = ()):
+    """Record every insert, update and delete of the model in the audit trail (database triggers).
+
+    `events` are labels the code records itself (`pghistory.create_event`): they need no trigger and no
+    migration, only to be known to the model's tracker.
+    """
+    trackers = [pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent()]
+    track = pghistory.track(*trackers, *(pghistory.ManualEvent(label) for label in events))
+    return track if model is None else track(model)

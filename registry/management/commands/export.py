@@ -1,9 +1,12 @@
 import datetime as dt
 import getpass
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 import pghistory
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from registry.exports import DATASETS, ExportError, ExportFilters
@@ -17,8 +20,41 @@ def iso_date(value: str) -> dt.date:
         raise CommandError(_("“%(value)s” is not a date YYYY-MM-DD") % {"value": value}) from None
 
 
+@contextmanager
+def written(out: str | None):
+    """Standard output, or the file `out` made whole or not at all.
+
+    The CSV goes to `out.partial` and takes the name `out` only once its last row is written: an export
+    that fails part-way leaves no file that looks complete (an older `out` stays as it was).
+    A device or pipe (/dev/null, a FIFO) is written directly: there is nothing to rename.
+    """
+    if not out:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    path = Path(out).resolve()  # through a symlink, as open() would write
+    direct = path.exists() and not path.is_file()
+    partial = path if direct else path.with_name(path.name + ".partial")
+    try:
+        target = partial.open("wb")
+    except OSError as error:
+        raise CommandError(_("cannot write %(path)s: %(reason)s") % {"path": out, "reason": error.strerror}) from None
+    try:
+        with target:
+            yield target
+        if not direct:
+            partial.replace(path)
+    except BaseException:
+        if not direct:
+            partial.unlink(missing_ok=True)
+        raise
+
+
 class Command(BaseCommand):
     help = "Write a dataset as CSV (the same bytes as the web download)."
+    # It only reads: the system checks (half a second, a third of a small export) are for `check`, `migrate`
+    # and the server.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("dataset", help=", ".join(DATASETS))
@@ -43,17 +79,12 @@ class Command(BaseCommand):
         except ExportError as error:
             raise CommandError(str(error)) from None
         try:
-            target = open(out, "wb") if out else sys.stdout.buffer
-        except OSError as error:
-            raise CommandError(
-                _("cannot write %(path)s: %(reason)s") % {"path": out, "reason": error.strerror}
-            ) from None
-        try:
-            with pghistory.context(command="export", actor=actor):
+            with written(out) as target, pghistory.context(command="export", actor=actor):
                 for block in export_start(dataset=chosen, filters=filters, actor=actor):
                     target.write(block)
-        finally:
-            if out:
-                target.close()
-            else:
-                target.flush()
+        except DatabaseError as error:
+            where = _("nothing was written to %(path)s") % {"path": out} if out else _("the output is incomplete")
+            raise CommandError(
+                _("the export failed (%(reason)s): %(where)s")
+                % {"reason": " ".join(str(error).split()), "where": where}
+            ) from error
