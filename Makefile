@@ -81,3 +81,8 @@ bench: install
 .PHONY: bench-field
 bench-field: install
 	$(PY) bench/field_detect.py $(BENCH_ARGS)
+
+## The numbers at national scale (not in CI; ~9 GB of disk, about 15 minutes): a year of hourly readings at 10,000 connections against one month — detection, the next day's import, bytes per reading, a month's archive and its way back, the flag chart and pages
+.PHONY: bench-scale
+bench-scale: install
+	$(PY) bench/scale.py $(BENCH_ARGS)
