@@ -24,6 +24,7 @@ REGISTRY_MODELS = [
     "gridoperatoraccount",
     "readingimport",
     "readingcorrection",
+    "readingarchive",
     "detectionsettings",
     "detectionrun",
     "reminderlog",

@@ -4,10 +4,19 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from registry.models import GridConnection, GridOperatorAccount, MeterReading, ReadingCorrection, ReadingImport
+from registry.clock import registry_zone_name
+from registry.models import (
+    GridConnection,
+    GridOperatorAccount,
+    MeterReading,
+    ReadingArchive,
+    ReadingCorrection,
+    ReadingImport,
+)
 from registry.selectors import legal_status
 from registry.services.topology import connection_parent_problem
 from registry.validators import time_zone_names
@@ -141,8 +150,9 @@ class GridOperatorAccountForm(forms.ModelForm):
     """The time zone picked from the zones this machine knows (the model validates it too)."""
 
     time_zone = forms.ChoiceField(
-        label=_("time zone"),
+        label=capfirst(GridOperatorAccount._meta.get_field("time_zone").verbose_name),
         choices=lambda: [(name, name) for name in sorted(time_zone_names())],
+        initial=registry_zone_name,  # a new account starts in the registry's zone, not the list's first
         help_text=GridOperatorAccount._meta.get_field("time_zone").help_text,
     )
 
@@ -157,6 +167,14 @@ class GridOperatorAccountAdmin(RegistryAdmin):
     list_display = ["operator", "user", "time_zone"]
     search_fields = ["operator", "user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(ReadingArchive)
+class ReadingArchiveAdmin(ReadOnlyAdmin):
+    """Months of readings written to their archives and dropped (docs/rules.md, "Readings by month")."""
+
+    list_display = ["month", "rows", "bytes", "path", "sha256", "created_at"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(ReadingImport)

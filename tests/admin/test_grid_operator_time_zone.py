@@ -37,3 +37,9 @@ def test_the_list_shows_each_accounts_time_zone(rita, grid_operator):
     page = rita.get(reverse("admin:registry_gridoperatoraccount_changelist")).content.decode()
 
     assert "Asia/Almaty" in page
+
+
+def test_a_new_account_starts_in_the_registrys_zone(rita):
+    page = rita.get(reverse("admin:registry_gridoperatoraccount_add")).content.decode()
+
+    assert '<option value="Asia/Almaty" selected>' in page

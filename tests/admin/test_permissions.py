@@ -22,6 +22,7 @@ SYSTEM_WRITTEN = {
     "exportlog",
     "readingimport",
     "readingcorrection",
+    "readingarchive",
     "taskoutbox",
 }
 STAFF = ["regulator", "inspector", "auditor"]
