@@ -347,14 +347,16 @@ class WeekFlags:
 def flags_per_week(*, as_of: dt.datetime, weeks: int = 12) -> list[WeekFlags]:
     """Count the flags raised in each of the last `weeks` weeks (Monday to Sunday, registry zone), by severity.
 
-    The last week is the one `as_of` lies in, counted up to `as_of`.
+    The last week is the one `as_of` lies in, with every flag raised in it so far: the dashboard's `as_of` is
+    the start of the current hour, and the flags of a detection run minutes ago belong in the chart.
     """
     this_week = clock.date_of(as_of)
     this_week -= dt.timedelta(days=this_week.weekday())
     first_week = this_week - dt.timedelta(weeks=weeks - 1)
     start = clock.day_start(first_week)
+    end = clock.day_start(this_week + dt.timedelta(weeks=1))
     grouped = (
-        Flag.objects.filter(created_at__gte=start, created_at__lt=as_of)
+        Flag.objects.filter(created_at__gte=start, created_at__lt=end)
         .order_by()
         .annotate(week=TruncWeek("created_at", tzinfo=clock.registry_zone(), output_field=models.DateField()))
         .values("week", "severity")

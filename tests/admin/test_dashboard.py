@@ -277,6 +277,23 @@ def test_flags_are_counted_per_week_and_severity(world):
     }
 
 
+def test_a_flag_raised_since_the_hour_began_is_counted_in_this_week(client, regulator):
+    """The dashboard's figures are as of the current hour; a detection run a few minutes ago still shows."""
+    now = clock.now()
+    flag = FlagFactory(connection=GridConnectionFactory())
+    Flag.objects.filter(pk=flag.pk).update(created_at=clock.hour_floor(now) + (now - clock.hour_floor(now)) / 2)
+    client.force_login(regulator)
+
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+
+    charts = json.loads(
+        re.search(
+            r'<script id="dashboard-data" type="application/json">(.*?)</script>', response.content.decode(), re.S
+        ).group(1)
+    )["charts"]
+    assert sum(sum(d["data"]) for d in charts["flags"]["datasets"]) == 1
+
+
 def test_the_page_shows_the_figures_as_tables_and_as_chart_data(client, regulator):
     arrange_world(clock.hour_floor(clock.now()))
     client.force_login(regulator)
