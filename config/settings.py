@@ -178,6 +178,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no "AXES: BEGIN version …" banner above every manage.py command
 AXES_LOCKOUT_CALLABLE = "registry.staff.views.locked_out"
 # How many proxies of ours in front of gunicorn append to X-Forwarded-For (0: the socket's address is the client).
 CLIENT_IP_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)

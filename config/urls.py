@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -9,6 +10,8 @@ from registry.admin.dashboard import dashboard_view
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Browsers ask for /favicon.ico on every page of every part of the site.
+    path("favicon.ico", RedirectView.as_view(url=static("registry/favicon.svg"), permanent=True), name="favicon"),
     path("", RedirectView.as_view(pattern_name="portal:dashboard"), name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/dashboard/", dashboard_view, name="admin-dashboard"),
