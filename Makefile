@@ -30,7 +30,7 @@ run: install
 	@echo "  password: demo (demo data only); staff's two-step code: make demo-code"
 	@if [ -n "$$REDIS_URL" ]; then echo "  celery:   worker and beat on $$REDIS_URL"; else echo "  celery:   tasks run in-process (set REDIS_URL for a worker and beat)"; fi
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	if [ -n "$$REDIS_URL" ]; then \
 		DEBUG=$${DEBUG:-1} $(PY) -m celery -A config worker --beat --loglevel=INFO --concurrency=2 \
 			--schedule=.data/celerybeat-schedule & \

@@ -1,8 +1,10 @@
 """What a newcomer meets first: the terminal and the browser tab (issue 14)."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
@@ -27,3 +29,31 @@ def test_a_management_command_prints_no_login_library_banner():
     )
 
     assert "AXES" not in done.stdout + done.stderr
+
+
+def test_ctrl_c_on_make_run_stops_everything_without_a_crash():
+    """The recipe's trap, under dash (make's /bin/sh): it must not re-trigger itself (a segfault before)."""
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "trap " in line)
+    trap = line.strip().lstrip("@").rstrip("\\").strip().rstrip(";")
+    shell = subprocess.Popen(
+        ["dash", "-c", f"{trap}; sleep 30 & sleep 30"], start_new_session=True, stderr=subprocess.PIPE
+    )
+    time.sleep(0.5)
+    os.killpg(shell.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
+
+    assert shell.wait(timeout=10) != -signal.SIGSEGV
+    time.sleep(0.2)
+    assert _running_in_group(shell.pid) == []  # the background child went too
+
+
+def _running_in_group(group: int) -> list[int]:
+    """Processes of the group that are still running (a zombie waiting for init to reap it is not)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            running.append(int(stat.parent.name))
+    return running
