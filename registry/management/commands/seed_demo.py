@@ -44,12 +44,12 @@ class Command(BaseCommand):
             summary = demo_seed(today=today or clock.today(), connections=connections, days=days, months=months)
         self.stdout.write(
             _(
-                "Demo data: %(firms)d firms, %(facilities)d facilities, %(licences)d licences, "
-                "%(connections)d grid connections, %(readings)d hourly readings, %(declarations)d declarations, "
-                "%(campaign)d operations of the 2022 campaign (%(seconds).1f s)."
+                "Demo data: %(firms)d licensed or applying firms and %(campaign)d operators stopped in the 2022 "
+                "campaign, %(facilities)d facilities, %(licences)d licences, %(connections)d grid connections, "
+                "%(readings)d hourly readings, %(declarations)d declarations (%(seconds).1f s)."
             )
             % {
-                "firms": summary.firms,
+                "firms": summary.firms - summary.campaign_operations,
                 "facilities": summary.facilities,
                 "licences": summary.licences,
                 "connections": summary.connections,
