@@ -36,7 +36,12 @@ def test_ctrl_c_on_make_run_stops_everything_without_a_crash():
     line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "trap " in line)
     trap = line.strip().lstrip("@").rstrip("\\").strip().rstrip(";")
     shell = subprocess.Popen(
-        ["dash", "-c", f"{trap}; sleep 30 & sleep 30"], start_new_session=True, stderr=subprocess.PIPE
+        ["dash", "-c", f"{trap}; sleep 30 & sleep 30"],
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        # As in a terminal: a test run started in the background inherits SIGINT ignored, and a shell cannot
+        # trap a signal ignored when it started.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(0.5)
     os.killpg(shell.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
