@@ -64,7 +64,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from ingest_detect import MEASURE, build_world, server_url  # noqa: E402  (after the path is set)
+from ingest_detect import MEASURE, bench_kwh, build_world, server_url  # noqa: E402  (after the path is set)
 from partitions import make_partitions  # noqa: E402
 
 DB = "minereg_bench_scale"
@@ -77,7 +77,8 @@ IMPORT_TARGET = 0.8  # throughput into the year registry / into an empty one, at
 EMPTY, MONTH, YEAR = "empty", "1 month", "year"
 ORDERS = [(EMPTY, MONTH, YEAR), (YEAR, MONTH, EMPTY)]
 
-# The readings of bench/ingest_detect.py's write_feed, hour n counted from the first loaded hour.
+# bench/ingest_detect.py's bench_kwh in SQL (the year is loaded by INSERT … SELECT), hour n counted from the
+# first loaded hour.
 KWH_SQL = """CASE WHEN c.idx %% 100 = 7 THEN 400 + (h.n * 7 + c.idx) %% 9
                   ELSE 1 + (h.n %% 24) * 0.05 * (c.idx %% 13) + ((h.n * 31 + c.idx) %% 17) / 10.0 END"""
 MONTH_SQL = f"""SELECT c.id, %(start)s::timestamptz + h.n * interval '1 hour', {KWH_SQL}
@@ -244,14 +245,7 @@ def write_next_day(path: Path, meters: list[str], first: dt.datetime) -> int:
         for step in range(24):
             hour = hours(first, END) + step
             stamp = (END + dt.timedelta(hours=step)).strftime("%Y-%m-%dT%H:00:00Z")
-            daily = (hour % 24) * 0.05
-            lines = []
-            for index, meter in enumerate(meters):
-                if index % 100 == 7:
-                    kwh = 400 + (hour * 7 + index) % 9
-                else:
-                    kwh = 1 + daily * (index % 13) + (hour * 31 + index) % 17 / 10
-                lines.append(f"{meter},{stamp},{kwh:.3f}\n")
+            lines = [f"{meter},{stamp},{bench_kwh(index, hour):.3f}\n" for index, meter in enumerate(meters)]
             out.write("".join(lines))
             rows += len(lines)
     return rows
