@@ -8,8 +8,13 @@ tests/data/80020 (ASKUE_DAY and the others, read with `xml80020`).
 """
 
 import datetime as dt
+import io
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils.translation import override
 
 from registry.models import GridConnection, MeterReading
 from tests.factories import GridConnectionFactory
@@ -160,3 +165,19 @@ def askue_day_stored() -> dict[tuple[str, dt.datetime], Decimal]:
         day["PV-0102", at] = Decimal(25 + h)
         day["PV-0103", at] = Decimal(0)
     return day
+
+
+def import_readings(*args: str) -> tuple[str, str]:
+    """Run `manage.py import_readings` in English; return (stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with override("en"):
+        call_command("import_readings", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def rejected(*args: str) -> tuple[CommandError, str]:
+    """Run `manage.py import_readings` on files it must reject; return the error and stderr."""
+    err = io.StringIO()
+    with override("en"), pytest.raises(CommandError) as caught:
+        call_command("import_readings", *args, stdout=io.StringIO(), stderr=err)
+    return caught.value, err.getvalue()

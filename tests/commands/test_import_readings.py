@@ -5,12 +5,20 @@ import types
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.utils.translation import override
 from pghistory.models import Events
 
 from registry.models import MeterReading, ReadingCorrection, ReadingImport
-from tests.readings_files import BAD_FILES, FEED, FEED_STORED, hour, make_meters, readings, stored
+from tests.readings_files import (
+    BAD_FILES,
+    FEED,
+    FEED_STORED,
+    hour,
+    import_readings,
+    make_meters,
+    readings,
+    rejected,
+    stored,
+)
 
 
 @pytest.fixture
@@ -40,22 +48,6 @@ def stdin(monkeypatch):
         monkeypatch.setattr("sys.stdin", types.SimpleNamespace(buffer=io.BytesIO(data)))
 
     return feed
-
-
-def import_readings(*names: str) -> tuple[str, str]:
-    """Run the command in English; return (stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with override("en"):
-        call_command("import_readings", *names, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
-def rejected(*names: str) -> tuple[CommandError, str]:
-    """Run the command on files it must reject; return the error and stderr."""
-    err = io.StringIO()
-    with override("en"), pytest.raises(CommandError) as caught:
-        call_command("import_readings", *names, stdout=io.StringIO(), stderr=err)
-    return caught.value, err.getvalue()
 
 
 def test_it_prints_the_counts(meters, files):

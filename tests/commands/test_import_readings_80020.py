@@ -7,8 +7,6 @@ import types
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.utils.translation import override
 
 from registry.models import MeterReading, ReadingImport
 from tests.readings_files import (
@@ -18,7 +16,9 @@ from tests.readings_files import (
     HOURLY,
     MISSING_PERIOD,
     askue_day_stored,
+    import_readings,
     make_meters,
+    rejected,
     stored,
     xml80020,
 )
@@ -40,22 +40,6 @@ def files(tmp_path, monkeypatch):
         return list(contents)
 
     return write
-
-
-def import_readings(*args: str) -> tuple[str, str]:
-    """Run the command in English; return (stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with override("en"):
-        call_command("import_readings", *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
-def rejected(*args: str) -> tuple[CommandError, str]:
-    """Run the command on files it must reject; return the error and stderr."""
-    err = io.StringIO()
-    with override("en"), pytest.raises(CommandError) as caught:
-        call_command("import_readings", *args, stdout=io.StringIO(), stderr=err)
-    return caught.value, err.getvalue()
 
 
 def test_it_reads_a_file_that_begins_like_xml_as_80020(meters, files):
