@@ -26,43 +26,37 @@ def _count(cursor, table):
     return cursor.fetchone()[0]
 
 
-def partition(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {PARENT} RENAME TO {OLD}")
-        cursor.execute(f"ALTER INDEX {PARENT}_pkey RENAME TO {OLD}_pkey")
-        cursor.execute(
-            f"CREATE TABLE {PARENT} (LIKE {OLD} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
-            " PARTITION BY RANGE (period_start)"
-        )
-        cursor.execute(
-            f"ALTER TABLE {PARENT} ADD CONSTRAINT {PARENT}_pkey PRIMARY KEY (connection_id, period_start) INCLUDE (kwh)"
-        )
+def _rebuild(cursor, *, by_month: bool) -> None:
+    """Rename the readings aside, make the new table under their name, copy them across, count, drop the old."""
+    cursor.execute(f"ALTER TABLE {PARENT} RENAME TO {OLD}")
+    cursor.execute(f"ALTER INDEX {PARENT}_pkey RENAME TO {OLD}_pkey")
+    partitioned = " PARTITION BY RANGE (period_start)" if by_month else ""
+    cursor.execute(f"CREATE TABLE {PARENT} (LIKE {OLD} INCLUDING DEFAULTS INCLUDING CONSTRAINTS){partitioned}")
+    cursor.execute(
+        f"ALTER TABLE {PARENT} ADD CONSTRAINT {PARENT}_pkey PRIMARY KEY (connection_id, period_start) INCLUDE (kwh)"
+    )
+    if by_month:
         for month in _months(cursor, OLD):
             following = month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
             cursor.execute(
                 f"CREATE TABLE {PARENT}_p{month:%Y%m} PARTITION OF {PARENT}"
                 f" FOR VALUES FROM ('{month.isoformat()} 00:00+00') TO ('{following.isoformat()} 00:00+00')"
             )
-        cursor.execute(f"INSERT INTO {PARENT} SELECT connection_id, period_start, kwh FROM {OLD}")  # nosec B608
-        moved, held = _count(cursor, PARENT), _count(cursor, OLD)
-        if moved != held:
-            raise RuntimeError(f"readings by month: {moved} readings moved of {held}; nothing changed")
-        cursor.execute(f"DROP TABLE {OLD}")
+    cursor.execute(f"INSERT INTO {PARENT} SELECT connection_id, period_start, kwh FROM {OLD}")  # nosec B608
+    moved, held = _count(cursor, PARENT), _count(cursor, OLD)
+    if moved != held:
+        raise RuntimeError(f"readings by month: {moved} readings moved of {held}; nothing changed")
+    cursor.execute(f"DROP TABLE {OLD}")
+
+
+def partition(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        _rebuild(cursor, by_month=True)
 
 
 def unpartition(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {PARENT} RENAME TO {OLD}")
-        cursor.execute(f"ALTER INDEX {PARENT}_pkey RENAME TO {OLD}_pkey")
-        cursor.execute(f"CREATE TABLE {PARENT} (LIKE {OLD} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-        cursor.execute(
-            f"ALTER TABLE {PARENT} ADD CONSTRAINT {PARENT}_pkey PRIMARY KEY (connection_id, period_start) INCLUDE (kwh)"
-        )
-        cursor.execute(f"INSERT INTO {PARENT} SELECT connection_id, period_start, kwh FROM {OLD}")  # nosec B608
-        moved, held = _count(cursor, PARENT), _count(cursor, OLD)
-        if moved != held:
-            raise RuntimeError(f"readings by month, reversed: {moved} readings moved of {held}; nothing changed")
-        cursor.execute(f"DROP TABLE {OLD}")
+        _rebuild(cursor, by_month=False)
 
 
 class Migration(migrations.Migration):

@@ -126,10 +126,13 @@ def test_an_orm_save_makes_its_months_partition(db):
     assert {dt.date(2024, 2, 1), dt.date(2024, 3, 1)} <= set(readings_months())
 
 
-def test_the_monthly_step_makes_the_months_ahead(db, settings):
-    made = partitions.readings_partitions_ahead(months=2)
+def test_the_monthly_step_makes_the_months_ahead(db):
     current = dt.date.today().replace(day=1)
-    assert made[0] <= current and len(made) == 3
+    ahead = [current, partitions.clock.next_month(current), partitions.clock.add_months(current, 2)]
+
+    made = partitions.readings_partitions_ahead(months=2)
+
+    assert set(made) <= set(ahead) <= set(readings_months())  # some may exist already: partitions outlive tests
     assert partitions.readings_partitions_ahead(months=2) == []  # already there: nothing made twice
 
 
