@@ -173,7 +173,7 @@ class GridOperatorAccountAdmin(RegistryAdmin):
 class ReadingArchiveAdmin(ReadOnlyAdmin):
     """Months of readings written to their archives and dropped (docs/rules.md, "Readings by month")."""
 
-    list_display = ["month", "rows", "bytes", "path", "sha256", "created_at"]
+    list_display = ["month", "rows", "bytes", "created_at", "path"]  # the SHA-256 on its own page: 64 characters
     date_hierarchy = "created_at"
 
 
