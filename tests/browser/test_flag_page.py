@@ -105,7 +105,11 @@ def test_a_regulator_reads_the_chart_of_a_split_load_and_dismisses_it_from_its_p
     page.log_in(regulator)
     page.script_errors()
 
-    page.open(f"/admin/registry/flag/{split_flag.pk}/change/")
+    # The regulator's day starts on the admin home: one open flag, high; its link opens the queue, then the flag.
+    assert "1 open flag" in page.find("//div[@id='queue-flags']").text
+    page.click_through(page.link("1 high", within="//div[@id='queue-flags']"))
+    page.click_through(page.link("Mining load split over several meters", within="//table[@id='result_list']"))
+    assert f"/admin/registry/flag/{split_flag.pk}/change/" in browser.current_url
 
     chart = page.chart()
     assert chart["width"] >= 800 and chart["height"] >= 250, chart

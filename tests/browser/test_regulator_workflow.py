@@ -124,12 +124,18 @@ def test_regulator_triages_high_flags_then_an_inspection_makes_the_site_illegal(
     page.click_through(browser.find_element(By.CSS_SELECTOR, "#second-factor-form input[type='submit']"))
     assert "Registry" in page.text()
 
-    # Flags, filtered by clicking Open, then High: exactly the two open high flags.
-    page.click_through(page.link("Flags", within="//div[@id='content-main']"))
+    # The home page opens on the queue: three open flags, two of them high, one site under inspection.
+    queue = page.text("#queue-flags").splitlines()
+    assert queue[:6] == ["Flags to review", "3 open flags", "2 high", "1 medium", "0 low", "1 flag under inspection"]
+    page.click_through(page.link("2 high", within="//div[@id='queue-flags']"))
+    assert "status__exact=open" in browser.current_url and "severity__exact=high" in browser.current_url
+    assert page.flag_subjects() == ["AL-7001", "FAC-B1"]
+
+    # The same list by the filters: all four flags, then Open, then High.
+    page.open("/admin/registry/flag/")
     assert len(page.flag_subjects()) == 4
     page.click_through(page.link("Open", within="//details[@data-filter-title='status']"))
     page.click_through(page.link("High", within="//details[@data-filter-title='severity']"))
-    assert "status__exact=open" in browser.current_url and "severity__exact=high" in browser.current_url
     assert page.flag_subjects() == ["AL-7001", "FAC-B1"]
 
     # Dismiss FAC-B1's flag: an empty reason is stopped by the browser, a blank one by the server.
@@ -166,8 +172,9 @@ def test_regulator_triages_high_flags_then_an_inspection_makes_the_site_illegal(
     assert page.flag_subjects() == []
     assert "0 flags" in page.text(".paginator")
 
-    # Facilities: FAC-B1's suspicion is gone; FAC-X is still suspected, its own flag awaiting the visit.
-    page.click_through(page.link("Facilities", within="//nav[@id='nav-sidebar']"))
+    # Facilities, from the home page: FAC-B1's suspicion is gone; FAC-X is still suspected, its flag awaiting the visit.
+    page.click_through(page.link("Home", within="//div[@class='breadcrumbs']"))
+    page.click_through(page.link("Facilities", within="//div[@id='content-main']"))
     assert page.legal_status("FAC-B1") == "—"
     assert page.legal_status("FAC-X") == "Suspected illegal"
 
@@ -190,7 +197,8 @@ def test_regulator_triages_high_flags_then_an_inspection_makes_the_site_illegal(
     assert page.messages() == [f"The inspection “FAC-X {visit.isoformat()}” was added successfully."]
 
     # The facility list now calls FAC-X illegal, and the legal-status filter agrees.
-    page.click_through(page.link("Facilities", within="//nav[@id='nav-sidebar']"))
+    page.click_through(page.link("Home", within="//div[@class='breadcrumbs']"))
+    page.click_through(page.link("Facilities", within="//div[@id='content-main']"))
     assert page.legal_status("FAC-X") == "Illegal"
     assert page.legal_status("FAC-B1") == "—"
     browser.save_screenshot(str(Path(tempfile.gettempdir()) / "browser_final.png"))

@@ -93,7 +93,7 @@ def test_a_row_shows_what_the_law_makes_public(world):
         "I — own mining data centre",
         "Pavlodar Region",
         "12.500",
-        f"{one.valid_from:%m/%d/%Y} – {one.valid_until:%m/%d/%Y}",
+        f"{one.valid_from:%Y-%m-%d} – {one.valid_until:%Y-%m-%d}",
     ]
     assert second[2:5] == [two.number, "II — hosted in another's data centre", "Karaganda Region"]
 

@@ -33,12 +33,12 @@ def test_a_row_names_the_operator_region_date_and_every_action(world):
         "Raided Farm Two",
         raided.bin,
         "Jambyl Region",
-        f"{criminal_case_day:%m/%d/%Y}",
+        f"{criminal_case_day:%Y-%m-%d}",
         "Operation cancelled Equipment confiscated Criminal case opened",
     ]
     assert listed["Closed Farm One"][2:] == [
         "Turkistan Region",
-        f"{world.today - dt.timedelta(days=900):%m/%d/%Y}",
+        f"{world.today - dt.timedelta(days=900):%Y-%m-%d}",
         "Closed voluntarily",
     ]
     assert listed["Inspected Farm Three"][2] == "Almaty Region"
