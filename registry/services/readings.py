@@ -35,6 +35,14 @@ from registry.services.xml80020 import StatusCount, is_xml, readings_80020
 COLUMNS = ("meter_id", "period_start", "kwh")
 COPY_BLOCK_BYTES = 1 << 20
 
+# The steps an import reports to its `progress` callback, each with a number of rows: READ, the rows read and
+# checked so far (once per COPY block, never per row); READ_AGAIN, the same when the feed repeats a new hour and
+# every row is read a second time, to be staged; MERGE, the merge of that many staged rows begins.
+READ, READ_AGAIN, MERGE = "read", "read again", "merge"
+# While an import already rejected is only looked through for more errors, report its rows this often.
+PROGRESS_ROWS = 1 << 14
+Progress = Callable[[str, int], None]
+
 
 # One reading as it arrived: its source, its line (or item number), and its three text values.
 RawReading = tuple[str, int, str, str, str]
@@ -159,13 +167,16 @@ class _MeterDirectory:
         self.months = {(month.year, month.month) for month in readings_months()}
 
 
-def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _Errors) -> Iterator[tuple[bool, str]]:
+def _checked(
+    readings: Iterable[RawReading], meters: _MeterDirectory, errors: _Errors, progress: Callable[[int], None] | None
+) -> Iterator[tuple[bool, str]]:
     """Yield (can_be_copied_in, COPY text line) for each valid row; record an error for every bad one.
 
     A row can be copied straight in when its hour is after its connection's stored hours and its month
     has a partition; any other goes through the merge (which makes the partitions it needs).
 
-    This loop runs once per reading (tens of millions): keep it lean.
+    This loop runs once per reading (tens of millions): keep it lean. Its caller reports the progress of the
+    rows it yields; once there is an error, nothing is yielded, and `progress` hears of the rows still read.
     """
     ids = meters.ids
     latest = meters.latest
@@ -175,6 +186,7 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
     kwh_ok = KWH_TEXT.fullmatch
     plain = PLAIN_INSTANT.fullmatch
     sequence = 0
+    skipped = 0
     for source, line, meter, period, kwh in readings:
         meter = meter.strip()
         connection_id = ids.get(meter)
@@ -202,7 +214,11 @@ def _checked(readings: Iterable[RawReading], meters: _MeterDirectory, errors: _E
                 problem = ("kwh", _kwh_problem(kwh))
             else:
                 if errors.items:
-                    continue  # nothing will be saved: only keep looking for errors
+                    # Nothing will be saved: only keep looking for errors.
+                    skipped += 1
+                    if progress is not None and not skipped % PROGRESS_ROWS:
+                        progress(sequence + skipped)
+                    continue
                 sequence += 1
                 stored = latest.get(connection_id)
                 text = period if plain(period) else instant.isoformat()
@@ -294,12 +310,18 @@ def path_source(
 
 
 def readings_import(
-    *, sources: list[ReadingSource], label: str, user=None, operator: str | None = None
+    *,
+    sources: list[ReadingSource],
+    label: str,
+    user=None,
+    operator: str | None = None,
+    progress: Progress | None = None,
 ) -> ReadingImport:
     """Load readings from the sources, all or nothing; return the import's record with its counts.
 
     Raises ImportRejected (nothing saved, the rejection recorded) if any row is bad.
-    `operator` restricts the load to that grid operator's meters.
+    `operator` restricts the load to that grid operator's meters. `progress`, if given, is called with a
+    step (READ, READ_AGAIN, MERGE) and a number of rows as the load goes on.
     """
     started = timezone.now()
     try:
@@ -314,10 +336,10 @@ def readings_import(
             meters = _MeterDirectory(operator)
             try:
                 with transaction.atomic():
-                    rows, inserted, corrected = _load_appending(record.pk, sources, meters)
+                    rows, inserted, corrected = _load_appending(record.pk, sources, meters, progress)
             except (IntegrityError, psycopg.errors.UniqueViolation):
                 # The feed repeats an hour among the new ones: take the general path for every row.
-                rows, inserted, corrected = _load_staged(record.pk, sources, meters)
+                rows, inserted, corrected = _load_staged(record.pk, sources, meters, progress)
             record.rows = rows
             record.inserted = inserted
             record.corrected = corrected
@@ -355,7 +377,9 @@ def _raw(sources: list[ReadingSource], errors: _Errors) -> Iterator[RawReading]:
             return
 
 
-def _load_appending(import_id: int, sources: list[ReadingSource], meters: _MeterDirectory) -> tuple[int, int, int]:
+def _load_appending(
+    import_id: int, sources: list[ReadingSource], meters: _MeterDirectory, progress: Progress | None = None
+) -> tuple[int, int, int]:
     """The usual case, a feed of new hours: COPY them straight into the readings.
 
     Rows for hours a connection already has (late data, corrections), and rows
@@ -364,23 +388,32 @@ def _load_appending(import_id: int, sources: list[ReadingSource], meters: _Meter
     """
     errors = _Errors()
     direct, spilled = _Blocks(), _Blocks()
+    read = _reporter(progress, READ)
     with tempfile.TemporaryFile() as spill, connection.cursor() as cursor:
         with cursor.copy("COPY registry_meterreading (connection_id, period_start, kwh) FROM STDIN") as copy:
-            for is_new, line in _checked(_raw(sources, errors), meters, errors):
+            for is_new, line in _checked(_raw(sources, errors), meters, errors, read):
                 if is_new:
                     block = direct.add(line.split("\t", 1)[1])
                     if block:
                         copy.write(block)
+                        if read is not None:
+                            read(direct.count + spilled.count)
                 else:
                     block = spilled.add(line)
                     if block:
                         spill.write(block)
+                        if read is not None:
+                            read(direct.count + spilled.count)
             if errors.items:
                 raise ImportRejected(errors.items)
             copy.write(direct.take())
+            if read is not None:
+                read(direct.count + spilled.count)
         spill.write(spilled.take())
         if not spilled.count:
             return direct.count, direct.count, 0
+        if progress is not None:
+            progress(MERGE, spilled.count)
         spill.seek(0)
         _create_stage(cursor)
         with cursor.copy("COPY reading_stage (seq, connection_id, period_start, kwh) FROM STDIN") as copy:
@@ -390,22 +423,38 @@ def _load_appending(import_id: int, sources: list[ReadingSource], meters: _Meter
     return direct.count + spilled.count, direct.count + inserted, corrected
 
 
-def _load_staged(import_id: int, sources: list[ReadingSource], meters: _MeterDirectory) -> tuple[int, int, int]:
+def _load_staged(
+    import_id: int, sources: list[ReadingSource], meters: _MeterDirectory, progress: Progress | None = None
+) -> tuple[int, int, int]:
     """The general case: stage every row, then merge."""
     errors = _Errors()
     staged = _Blocks()
+    read = _reporter(progress, READ_AGAIN)
     with connection.cursor() as cursor:
         _create_stage(cursor)
         with cursor.copy("COPY reading_stage (seq, connection_id, period_start, kwh) FROM STDIN") as copy:
-            for _is_new, line in _checked(_raw(sources, errors), meters, errors):
+            for _is_new, line in _checked(_raw(sources, errors), meters, errors, read):
                 block = staged.add(line)
                 if block:
                     copy.write(block)
+                    if read is not None:
+                        read(staged.count)
             if errors.items:
                 raise ImportRejected(errors.items)
             copy.write(staged.take())
+            if read is not None:
+                read(staged.count)
+    if progress is not None:
+        progress(MERGE, staged.count)
     inserted, corrected = _merge(import_id, staged.count)
     return staged.count, inserted, corrected
+
+
+def _reporter(progress: Progress | None, step: str) -> Callable[[int], None] | None:
+    """`progress` for one step: called with the rows read so far."""
+    if progress is None:
+        return None
+    return lambda rows: progress(step, rows)
 
 
 def _create_stage(cursor) -> None:

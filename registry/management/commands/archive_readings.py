@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from registry.errors import RegistryError
+from registry.management.progress import progress
 from registry.services.partitions import readings_archive, readings_months_due_for_archive, readings_partitions_ahead
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--dir", dest="directory", help="Where to write (default: READINGS_ARCHIVE_DIR).")
         parser.add_argument("--dry-run", action="store_true", help="Say which months would go; change nothing.")
 
-    def handle(self, *args, month, directory, dry_run, **options):
+    def handle(self, *args, month, directory, dry_run, verbosity=1, **options):
         months = [self._month(text) for text in month] if month else readings_months_due_for_archive()
         if not month:
             readings_partitions_ahead()
@@ -37,10 +38,17 @@ class Command(BaseCommand):
             if dry_run:
                 self.stdout.write(_("would archive %(month)s") % {"month": f"{each:%Y-%m}"})
                 continue
-            try:
-                archive = readings_archive(each, directory=directory)
-            except RegistryError as error:
-                raise CommandError(str(error)) from error
+            # The month is written by one COPY inside the service: a line says which, and how long it took.
+            with progress(
+                self,
+                verbosity,
+                desc=_("Archiving %(month)s…") % {"month": f"{each:%Y-%m}"},
+                bar_format="{desc} [{elapsed}]",
+            ):
+                try:
+                    archive = readings_archive(each, directory=directory)
+                except RegistryError as error:
+                    raise CommandError(str(error)) from error
             self.stdout.write(
                 _("%(month)s: %(rows)d readings → %(path)s (%(bytes)d bytes, sha256 %(sha)s)")
                 % {

@@ -10,6 +10,7 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from registry.exports import DATASETS, ExportError, ExportFilters
+from registry.management.progress import BYTES, progress
 from registry.services.exports import export_prepare, export_start
 
 
@@ -65,7 +66,7 @@ class Command(BaseCommand):
         parser.add_argument("--status")
         parser.add_argument("--meter", help="A meter id (readings, connections).")
 
-    def handle(self, *args, dataset, out, date_from, date_to, region, status, meter, **options):
+    def handle(self, *args, dataset, out, date_from, date_to, region, status, meter, verbosity=1, **options):
         filters = ExportFilters(
             date_from=iso_date(date_from) if date_from else None,
             date_to=iso_date(date_to) if date_to else None,
@@ -78,10 +79,17 @@ class Command(BaseCommand):
             chosen = export_prepare(dataset_name=dataset, filters=filters)
         except ExportError as error:
             raise CommandError(str(error)) from None
+        # The bytes written, as a file's size grows; never over the CSV itself when that goes to the terminal.
+        on_screen = not out and sys.stdout.isatty()
         try:
-            with written(out) as target, pghistory.context(command="export", actor=actor):
+            with (
+                written(out) as target,
+                pghistory.context(command="export", actor=actor),
+                progress(self, 0 if on_screen else verbosity, desc=_("Writing"), unit=BYTES) as bar,
+            ):
                 for block in export_start(dataset=chosen, filters=filters, actor=actor):
                     target.write(block)
+                    bar.update(len(block))
         except DatabaseError as error:
             where = _("nothing was written to %(path)s") % {"path": out} if out else _("the output is incomplete")
             raise CommandError(

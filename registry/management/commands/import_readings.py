@@ -11,8 +11,9 @@ from django.utils.translation import ngettext
 
 from registry.clock import registry_zone_name
 from registry.errors import ImportRejected
+from registry.management.progress import progress
 from registry.services.csvfiles import MAX_ERRORS
-from registry.services.readings import ReadingSource, path_source, readings_import
+from registry.services.readings import MERGE, READ, READ_AGAIN, ReadingSource, path_source, readings_import
 from registry.validators import time_zone_names
 
 
@@ -35,13 +36,15 @@ class Command(BaseCommand):
             help="the zone of the local times in 80020 files (default: the registry's, TIME_ZONE)",
         )
 
-    def handle(self, *args, files, format=None, time_zone=None, **options):
+    def handle(self, *args, files, format=None, time_zone=None, verbosity=1, **options):
         zone = self.zone(time_zone or registry_zone_name())
         with tempfile.TemporaryDirectory() as spool_dir:
             sources = [self.source(name, Path(spool_dir), zone=zone, kind=format) for name in files]
             try:
-                with pghistory.context(command="import_readings", files=files):
-                    record = readings_import(sources=sources, label="import_readings " + " ".join(files))
+                with pghistory.context(command="import_readings", files=files), Steps(self, verbosity) as steps:
+                    record = readings_import(
+                        sources=sources, label="import_readings " + " ".join(files), progress=steps.report
+                    )
             except ImportRejected as rejected:
                 for error in rejected.errors:
                     self.stderr.write(str(error))
@@ -82,3 +85,44 @@ class Command(BaseCommand):
         if not Path(name).is_file():
             raise CommandError(_("cannot read %(path)s: no such file") % {"path": name})
         return path_source(name, zone=zone, kind=kind)
+
+
+class Steps:
+    """The import's steps on a terminal: a count of the rows read (and their rate), then a line while they merge."""
+
+    def __init__(self, command: BaseCommand, verbosity: int):
+        self.command = command
+        self.verbosity = verbosity
+        self.step: str | None = None
+        self.bar = None
+
+    def __enter__(self) -> "Steps":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def report(self, step: str, rows: int) -> None:
+        if step != self.step:
+            self.close()
+            self.step = step
+            self.bar = self.start(step, rows)
+        if step != MERGE:
+            self.bar.update(rows - self.bar.n)
+
+    def start(self, step: str, rows: int):
+        if step == READ:
+            return progress(self.command, self.verbosity, desc=_("Reading"))
+        if step == READ_AGAIN:
+            return progress(self.command, self.verbosity, desc=_("Reading again (an hour repeats in the feed)"))
+        return progress(
+            self.command,
+            self.verbosity,
+            desc=ngettext("Merging %(rows)d row…", "Merging %(rows)d rows…", rows) % {"rows": rows},
+            bar_format="{desc} [{elapsed}]",
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from registry import clock
+from registry.management.progress import progress
 from registry.models import Firm
-from registry.services.demo import DEMO_PASSWORD, demo_seed
+from registry.services.demo import DEMO_PASSWORD, SEED_STEPS, demo_seed
 
 
 class Command(BaseCommand):
@@ -40,8 +41,27 @@ class Command(BaseCommand):
                 return
             raise CommandError(_("The registry already holds data: seed_demo fills an empty database only."))
         started = time.monotonic()
-        with pghistory.context(command="seed_demo"):
-            summary = demo_seed(today=today or clock.today(), connections=connections, days=days, months=months)
+        with (
+            progress(
+                self,
+                options["verbosity"],
+                desc=_("Demo data"),
+                total=len(SEED_STEPS),
+                # Steps take from a second to most of the run: their number and the time, not a rate.
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]",
+            ) as bar,
+            pghistory.context(command="seed_demo"),
+        ):
+
+            def step(done: int, label: str) -> None:
+                bar.update(done - bar.n)
+                bar.set_description_str(label)
+
+            summary = demo_seed(
+                today=today or clock.today(), connections=connections, days=days, months=months, progress=step
+            )
+            bar.update(len(SEED_STEPS) - bar.n)
+            bar.set_description_str(_("Demo data"))
         self.stdout.write(
             _(
                 "Demo data: %(firms)d licensed or applying firms and %(campaign)d operators stopped in the 2022 "
