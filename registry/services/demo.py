@@ -1,4 +1,4 @@
-"""Deterministic demo data: a licensed industry, a grid feed with hidden farms, and the 2022 campaign.
+"""Deterministic demo data: a licensed industry, a grid feed with hidden farms, the 2022 campaign and recent closures.
 
 Everything is fictional. The same seed gives the same firms, people, sites,
 licences and load profiles; the grid feed and the licence dates are placed
@@ -8,21 +8,26 @@ relative to `today`, so the demo always looks live.
 import base64
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry import clock
+from registry.detection import rules, series
 from registry.models import (
     EnforcementAction,
     Facility,
     FacilityConnection,
     Firm,
     FirmMembership,
+    Flag,
+    FlagMeter,
     GridConnection,
     Inspection,
     Licence,
@@ -32,6 +37,9 @@ from registry.models import (
     PowerDeclaration,
 )
 from registry.roles import roles_sync
+from registry.services.detection import thresholds_current
+from registry.services.enforcement import inspection_recorded
+from registry.services.flags import flag_assign, flag_schedule_inspection
 from registry.services.partitions import months_between, readings_partitions_ensure
 from registry.validators import bin_check_digit
 
@@ -47,6 +55,15 @@ CAMPAIGN_CANCELLED = 51
 CAMPAIGN_DEVICES = 67_000
 CAMPAIGN_VALUE_USD = Decimal("193000000")
 CAMPAIGN_CRIMINAL_CASES = 25
+
+# Farms stopped a few weeks before the feed ends, with their meter data, so "Power released" has a load to show:
+# (region, outcome, tariff, the grid company's address, its consumer).
+RECENT_CASES = (
+    ("pavlodar", "voluntary_closure", "industrial", "г. Экибастуз, промзона, бывший гараж 4", "Ertis Logistic LLP"),
+    ("karaganda", "operation_cancelled", "agricultural", "с. Ботакара, бывшая МТФ", "Nura Agro LLP"),
+    ("abai", "voluntary_closure", "commercial", "г. Семей, ул. Аэропорт, ангар 3", "Shygys Trade LLP"),
+    ("akmola", "operation_cancelled", "industrial", "г. Степногорск, промзона, цех 5", "Kokshe Metall LLP"),
+)
 
 # Licence statuses of the licensed industry, in the order firms are created.
 LICENCE_PLAN = (
@@ -189,9 +206,11 @@ class _Profile:
     peak_hour: int  # local hour of the daily peak
     gap_share: float  # share of hours with no reading (of blocks of `gap_block_hours`)
     start: dt.datetime
-    # A farm's flat draw (±1 % hour to hour) on top of the cycle above, from `flat_start` (default: `start`).
+    # A farm's flat draw (±1 % hour to hour) on top of the cycle above, from `flat_start` (default: `start`)
+    # until `flat_end` (default: the end of its readings).
     flat_kw: float = 0.0
     flat_start: dt.datetime | None = None
+    flat_end: dt.datetime | None = None
     # A daily curtailment: from local hour `off_from`, for `off_hours` hours, only standby (2 %) is drawn.
     off_from: int = 0
     off_hours: int = 0
@@ -229,36 +248,80 @@ def _operator(region: str) -> str:
     return GRID_OPERATORS.get(region, f"{region.replace('_', ' ').title()} REC")
 
 
+# The steps of demo_seed, as `progress` is told of them.
+SEED_STEPS = [
+    _("Staff and people"),
+    _("Licensed firms and their sites"),
+    _("Ordinary grid connections"),
+    _("The 2022 campaign"),
+    _("Farms that hide"),
+    _("Hourly readings"),
+    _("Transformer readings"),
+    _("Recent closures"),
+    _("Monthly declarations"),
+]
+
+
 @transaction.atomic
 def demo_seed(
-    *, today: dt.date, connections: int = 2000, days: int = 30, months: int = 12, seed: int = 2022
+    *,
+    today: dt.date,
+    connections: int = 2000,
+    days: int = 30,
+    months: int = 12,
+    seed: int = 2022,
+    progress: Callable[[int, str], None] | None = None,
 ) -> DemoSummary:
-    """Fill an empty registry with the demo world. Takes well under a minute on 2 cores."""
+    """Fill an empty registry with the demo world. Takes well under a minute on 2 cores.
+
+    `progress`, if given, is called as each of SEED_STEPS begins, with the number of steps done and its label.
+    """
+    steps = enumerate(SEED_STEPS)
+
+    def step() -> None:
+        done, label = next(steps)
+        if progress is not None:
+            progress(done, str(label))
+
     rng = random.Random(seed)  # nosec B311  # reproducible demo data, nothing secret
     ids = _Ids(rng)
     feed_end = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
     feed_start = feed_end - dt.timedelta(days=days)
     history_start = clock.month_bounds_utc(clock.add_months(clock.month_of(today), -months))[0]
 
+    step()
     _demo_users()
     people = _people(rng, ids, 60)
+    step()
     firms, facilities, licences, profiles = _licensed_industry(rng, ids, people, today, history_start)
+    step()
     # The transformers draw from a stream of their own, so the rest of the demo is the same with or without them.
     topology = random.Random(seed + 1)  # nosec B311  # reproducible demo data, nothing secret
     ordinary, losses = _ordinary_consumers(rng, ids, connections - len(profiles), feed_start, topology=topology)
     profiles += ordinary
+    step()
     campaign = _campaign_2022(rng, ids, people)
+    step()
     # The examples of how farms hide draw from a stream of their own too, and come last, so nothing else moves.
     hiding = random.Random(seed + 2)  # nosec B311  # reproducible demo data, nothing secret
     profiles += _hiding_examples(hiding, ids, feed_start, feed_end)
-    readings = _generate_readings(profiles, feed_end)
+    # And so do the farms stopped in the last weeks, which come after everything else.
+    stopping = random.Random(seed + 3)  # nosec B311  # reproducible demo data, nothing secret
+    closures = _recent_closures(stopping, ids, today)
+    step()
+    readings = _generate_readings(profiles + [closure.profile for closure in closures], feed_end)
+    step()
     readings += _transformer_readings(losses, _bypassed_transformer(hiding, losses, profiles))
+    step()
+    _recent_enforcement(closures)
+    step()
     declarations = _declarations(rng, facilities, licences, today, history_start)
 
     firm_user = User.objects.get(username="firm")
     FirmMembership.objects.create(user=firm_user, firm=firms[0])
     return DemoSummary(
-        firms=Firm.objects.count(),
+        # The firms the seed's message counts: the licensed or applying ones and the campaign's operators.
+        firms=Firm.objects.filter(origin=Firm.Origin.REGISTERED).count() + campaign,
         facilities=len(facilities),
         licences=len(licences),
         connections=GridConnection.objects.count(),
@@ -338,7 +401,7 @@ def _licensed_industry(rng, ids, people, today, history_start):
             meters = 2 if capacity >= 20 else 1
             share = float(capacity) * 1000 / meters
             load = _licensed_load_factor(status, index)
-            for _ in range(meters):
+            for _meter in range(meters):
                 grid = GridConnection.objects.create(
                     meter_id=ids.meter(region),
                     operator=_operator(region),
@@ -621,8 +684,8 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
         cursor.execute(
             "CREATE TEMP TABLE demo_profile (connection_id bigint, meter_id text, base_kw float8, amplitude float8,"
             " noise float8, peak_hour int, gap_share float8, start timestamptz,"
-            " flat_kw float8, flat_start timestamptz, off_from int, off_hours int, gap_block_hours int,"
-            " end_at timestamptz) ON COMMIT DROP"
+            " flat_kw float8, flat_start timestamptz, flat_end timestamptz, off_from int, off_hours int,"
+            " gap_block_hours int, end_at timestamptz) ON COMMIT DROP"
         )
         with cursor.copy("COPY demo_profile FROM STDIN") as copy:
             for p in profiles:
@@ -638,6 +701,7 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
                         p.start,
                         p.flat_kw,
                         p.flat_start or p.start,
+                        p.flat_end or p.end or end,
                         p.off_from,
                         p.off_hours,
                         p.gap_block_hours,
@@ -655,7 +719,7 @@ def _generate_readings(profiles: list[_Profile], end: dt.datetime) -> int:
                        (p.base_kw
                         * (1 + p.amplitude * cos(2 * pi() * (r.local_hour - p.peak_hour) / 24))
                         * (1 + p.noise * (r.u1 - 0.5) * 2)
-                        + CASE WHEN p.flat_kw > 0 AND h.hour >= p.flat_start
+                        + CASE WHEN p.flat_kw > 0 AND h.hour >= p.flat_start AND h.hour < p.flat_end
                                THEN p.flat_kw * (1 + 0.01 * (r.u3 - 0.5) * 2) ELSE 0 END)
                        * CASE WHEN p.off_hours > 0 AND mod((r.local_hour - p.off_from + 24)::int, 24) < p.off_hours
                               THEN 0.02 ELSE 1 END AS load,
@@ -785,7 +849,7 @@ def _campaign_2022(rng: random.Random, ids: _Ids, people: list[Person]) -> int:
     device_counts = _split(CAMPAIGN_DEVICES, weights)
     values = _split(int(CAMPAIGN_VALUE_USD), device_counts)
     sites = zip(cancelled_sites, device_counts, values, strict=True)
-    for (operator, grid, inspection, region, day, _), devices, value in sites:
+    for (operator, grid, inspection, region, day, _devices), devices, value in sites:
         actions.append(
             EnforcementAction(
                 action="equipment_confiscated",
@@ -798,7 +862,8 @@ def _campaign_2022(rng: random.Random, ids: _Ids, people: list[Person]) -> int:
                 value_usd=Decimal(value),
             )
         )
-    for case, (operator, grid, inspection, region, day, _) in enumerate(cancelled_sites[:CAMPAIGN_CRIMINAL_CASES], 1):
+    charged = cancelled_sites[:CAMPAIGN_CRIMINAL_CASES]
+    for case, (operator, grid, inspection, region, day, _devices) in enumerate(charged, 1):
         actions.append(
             EnforcementAction(
                 action="criminal_case",
@@ -821,3 +886,136 @@ def _split(total: int, weights: list[int]) -> list[int]:
     for i in range(total - sum(parts)):
         parts[i % len(parts)] += 1
     return parts
+
+
+@dataclass
+class _Closure:
+    """A farm stopped a few weeks ago: its meter, how it drew power, and the dates of its case."""
+
+    connection: GridConnection
+    outcome: str
+    profile: _Profile
+    flagged_at: dt.datetime  # the daily detection run that raised its flag
+    inspected_on: dt.date
+    stopped_on: dt.date
+    devices: int
+
+
+def _recent_closures(rng: random.Random, ids: _Ids, today: dt.date) -> list[_Closure]:
+    """Farms stopped 17 to 25 days ago, each on a meter of its own, and the way they drew power.
+
+    A farm draws 1.5-6 MW flat (±1 %) over the site's own 8-30 kW (lights, heating, the guard's hut) from five
+    to eight weeks before its flag until the day of its enforcement action; then only the site's own load is
+    left. So the 30 days before the action are all metered: the load "Power released" counts. The action
+    lies more than half a detection window back, so the window's typical hour is the empty site's, and
+    neither the contract's rule nor a rule on how farms hide takes the old load for a farm still running.
+    """
+    own = _Ids(rng)  # BINs from this stream, none of them already used
+    own.seen = ids.seen
+    closures = []
+    for region, outcome, tariff, address, consumer in RECENT_CASES:
+        grid = GridConnection.objects.create(
+            meter_id=ids.meter(region),
+            operator=_operator(region),
+            consumer_name=consumer,
+            consumer_bin=own.bin(),
+            region=region,
+            address=address,
+            tariff=tariff,
+        )
+        stopped_on = today - dt.timedelta(days=rng.randint(17, 25))
+        inspected_on = stopped_on - dt.timedelta(days=rng.randint(1, 4))
+        flagged_on = inspected_on - dt.timedelta(days=rng.randint(2, 5))
+        farm_kw = rng.uniform(1500, 6000)
+        profile = _Profile(
+            grid.id,
+            grid.meter_id,
+            rng.uniform(8, 30),
+            0.4,
+            0.15,
+            20,
+            0.0,
+            clock.day_start(flagged_on) - dt.timedelta(days=rng.randint(35, 56)),
+            flat_kw=farm_kw,
+            # Switched off during the action's day (registry zone), after the day "Power released" measures up to.
+            flat_end=clock.day_start(stopped_on) + dt.timedelta(hours=rng.randint(9, 15)),
+        )
+        closures.append(
+            _Closure(
+                connection=grid,
+                outcome=outcome,
+                profile=profile,
+                flagged_at=clock.day_start(flagged_on) + dt.timedelta(hours=2),  # the daily run, 02:00
+                inspected_on=inspected_on,
+                stopped_on=stopped_on,
+                devices=int(farm_kw / rng.uniform(3.0, 3.4)),  # 3.0-3.4 kW a machine
+            )
+        )
+    return closures
+
+
+def _recent_enforcement(closures: list[_Closure]) -> None:
+    """Take each recent farm through the regulator's workflow: flagged, assigned, inspected, found illegal, stopped.
+
+    The assignment, the visit and its outcome go through the services the admin calls: the outcome names the
+    operator (an unregistered firm, from the consumer's BIN) and confirms the flag. Then the records' own
+    times are set back to the case's days, where the queue, the flag chart and the history place them.
+    """
+    inspector = User.objects.get(username="inspector")
+    thresholds = thresholds_current()
+    for closure in closures:
+        flag = _flag_raised(closure, thresholds)
+        assigned_at = closure.flagged_at + dt.timedelta(hours=8)  # the regulator's morning
+        flag_assign(flag=flag, inspector=inspector)
+        inspection = flag_schedule_inspection(flag=flag, date=closure.inspected_on, inspectors=[inspector])
+        inspection.outcome = Inspection.Outcome.ILLEGAL_OPERATION
+        inspection.devices_found = closure.devices
+        inspection.findings = (
+            f"{closure.devices} mining machines running around the clock; no notification to any authority."
+        )
+        inspection.save(update_fields=["outcome", "devices_found", "findings"])
+        inspection = inspection_recorded(inspection=inspection)
+        action = EnforcementAction.objects.create(
+            action=closure.outcome,
+            firm=inspection.firm,
+            connection=closure.connection,
+            inspection=inspection,
+            region=closure.connection.region,
+            date=closure.stopped_on,
+        )
+        decided_at = clock.day_start(closure.inspected_on) + dt.timedelta(hours=17)
+        Flag.objects.filter(pk=flag.pk).update(
+            created_at=closure.flagged_at, updated_at=decided_at, decided_at=decided_at
+        )
+        Inspection.objects.filter(pk=inspection.pk).update(created_at=assigned_at)
+        EnforcementAction.objects.filter(pk=action.pk).update(
+            created_at=clock.day_start(closure.stopped_on) + dt.timedelta(hours=16)
+        )
+
+
+def _flag_raised(closure: _Closure, t: rules.Thresholds) -> Flag:
+    """The UNLICENSED_MINING flag the daily detection run raised on the farm's readings, as detection writes it."""
+    grid, end = closure.connection, closure.flagged_at
+    start = end - dt.timedelta(days=t.window_days)
+    subject = series.Subject(key=grid.meter_id, members=((grid.id, 1),))
+    shape = series.series_stats(start=start, end=end, subjects=[subject])[grid.meter_id]
+    load = rules.Load(shape.hours, shape.window_hours, shape.kwh_total, shape.kwh_peak)
+    finding = rules.unlicensed_mining(
+        rules.ConnectionLoad(grid.id, grid.meter_id, grid.tariff, load, grid.region, grid.address, grid.consumer_bin),
+        t,
+        shape,
+    )
+    if finding is None:
+        raise ValueError(f"Detection would not flag the demo farm on {grid.meter_id}.")
+    flag = Flag.objects.create(
+        rule=finding.rule,
+        severity=finding.severity,
+        subject_type=finding.subject_type,
+        subject_ref=finding.subject_ref,
+        connection=grid,
+        evidence=finding.evidence,
+        window_start=start,
+        window_end=end,
+    )
+    FlagMeter.objects.bulk_create(FlagMeter(flag=flag, connection_id=pk, role=role) for pk, role in finding.meters)
+    return flag

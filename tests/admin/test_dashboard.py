@@ -320,18 +320,21 @@ def test_the_page_shows_the_figures_as_tables_and_as_chart_data(client, regulato
 
 
 @pytest.mark.slow
-def test_the_demo_shows_the_2022_campaign(client, regulator):
+def test_the_demo_shows_the_2022_campaign_and_the_recent_closures(client, regulator):
     demo_seed(today=clock.today(), connections=120, days=1, months=0)
     client.force_login(regulator)
 
     page = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
-    assert _figure(page, "operations-stopped") == "106"
-    assert _figure(page, "voluntary-closures") == "55"
-    assert _figure(page, "operations-cancelled") == "51"
+    # The campaign's 55 closures and 51 cancellations, and the demo's four recent ones (two of each).
+    assert _figure(page, "operations-stopped") == "110"
+    assert _figure(page, "voluntary-closures") == "57"
+    assert _figure(page, "operations-cancelled") == "53"
     assert _figure(page, "devices-confiscated") == "67,000 devices"
     assert _figure(page, "value-confiscated") == "$193,000,000"
     assert _figure(page, "criminal-cases") == "25"
+    assert "4 of 110 stopped sites had readings before their action" in page
+    assert _figure(page, "released-mw") != "0.0 MW"
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, regulator, django_assert_max_num_queries):
