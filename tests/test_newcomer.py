@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
@@ -80,3 +81,26 @@ def test_make_stop_prints_no_warning(tmp_path):
     )
 
     assert done.stderr == ""
+
+
+@pytest.mark.slow
+def test_the_embedded_database_starts_under_a_locale_the_machine_lacks(tmp_path):
+    """A newcomer's LANG may name a locale never generated here; initdb refused it and `make run` failed."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LC_")}
+    env.update(LANG="xx_YY.UTF-8")
+    data = str(tmp_path / "data")
+    script = (
+        "from pathlib import Path; import psycopg; from config.embedded_postgres import database_settings, stop\n"
+        f"db = database_settings(Path({data!r}))\n"
+        "try:\n"
+        "    with psycopg.connect(host=db['HOST'], port=db['PORT'], user='postgres', dbname=db['NAME']) as c:\n"
+        "        print(c.execute(\"SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'minereg'\")"
+        ".fetchone()[0])\n"
+        f"finally:\n    stop(Path({data!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "UTF8"
