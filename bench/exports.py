@@ -17,6 +17,11 @@ each (this shared 2-core machine's timings vary by ±20% from one run to the
 next) and each process's peak memory (max RSS, from wait4).
 Targets (issue #13): export ≥ 0.5 × psql's throughput for the bulk exports;
 peak memory flat (< 200 MB) from the smallest export to the largest.
+
+Then the XLSX beside the CSV (issue 15): `manage.py export readings --out FILE.xlsx`
+for the cases a sheet can hold (every row, 1.9M, is more than its 1,048,575:
+refused, pointing to the CSV), timed `--xlsx-runs` times against the CSV of the
+same rows above, with each one's peak memory and size.
 """
 
 import argparse
@@ -27,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import psycopg
@@ -41,6 +47,7 @@ END = dt.datetime(2026, 11, 15, tzinfo=dt.UTC)  # the window spans two months: t
 START = END - dt.timedelta(days=DAYS)
 OUT = ROOT / "bench" / "out"
 TARGET = 0.5
+XLSX_MAX_ROWS = 1_048_575  # a sheet's rows, the header's less (registry/exports/xlsx.py)
 
 
 def load(url: str, connections: int) -> int:
@@ -112,10 +119,22 @@ def rows_in(path: Path, header: bool) -> int:
         return sum(1 for _ in file) - header
 
 
+def rows_in_xlsx(path: Path) -> int:
+    """The data rows of the workbook's one sheet: its <row> elements, the header's less (streamed from the ZIP)."""
+    count, tail = 0, b""
+    with zipfile.ZipFile(path) as package, package.open("xl/worksheets/sheet1.xml") as sheet:
+        while block := sheet.read(1 << 20):
+            block = tail + block
+            count += block.count(b"<row ")
+            tail = block[-4:]  # a "<row " cut in two is counted with the next block, never twice
+    return count - 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=2_640, help="× 720 hours = readings (default 1.9M)")
     parser.add_argument("--runs", type=int, default=5, help="timings of each side; the best is reported")
+    parser.add_argument("--xlsx-runs", type=int, default=3, help="timings of each XLSX export; the best is reported")
     parser.add_argument("--keep", action="store_true", help=f"keep the {DB} database")
     parser.add_argument("--reuse", action="store_true", help=f"time the {DB} database kept by --keep; load nothing")
     options = parser.parse_args()
@@ -142,7 +161,7 @@ def main() -> None:
         ),
         ("every row", [], "TRUE"),
     ]
-    results = []
+    results, csv_bytes = [], {}
     for label, args, where in cases:
         exported, copied = OUT / "export.csv", OUT / "psql.csv"
         export_runs, psql_runs = [], []
@@ -152,6 +171,7 @@ def main() -> None:
         rows = rows_in(exported, header=True)
         if rows != rows_in(copied, header=False):
             raise SystemExit(f"{label}: the export has {rows} rows, psql {rows_in(copied, header=False)}")
+        csv_bytes[label] = exported.stat().st_size
         exported.unlink()
         copied.unlink()
         results.append((label, rows, min(psql_runs), min(export_runs), max(mb for _, mb in export_runs)))
@@ -181,9 +201,44 @@ def main() -> None:
         " bulk exports). w/o start-up: the same with the one-meter export's time (Django's start-up, about"
         f" {start_up:.1f} s) taken off the export's. RSS: each process's peak (target < 200 MB, flat)."
     )
+    xlsx_table(url, cases, results, csv_bytes, options.xlsx_runs)
     if not options.keep:
         with psycopg.connect(url + "postgres", autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+
+
+def xlsx_table(url: str, cases: list, results: list, csv_bytes: dict, runs: int) -> None:
+    """Time the XLSX of each case a sheet holds; print it beside the CSV of the same rows."""
+    lines = []
+    for (label, args, _), (_, rows, _, (csv_s, _), csv_mb) in zip(cases, results, strict=True):
+        if rows > XLSX_MAX_ROWS:
+            lines.append(f"{label:>10} {rows:>10,}   refused: more rows than a sheet holds (the CSV has them)")
+            continue
+        out = OUT / "export.xlsx"
+        xlsx_runs = [export(url, args, out) for _ in range(runs)]
+        if rows_in_xlsx(out) != rows:
+            raise SystemExit(f"{label}: the XLSX has {rows_in_xlsx(out)} rows, the CSV {rows}")
+        xlsx_mb_on_disk = out.stat().st_size / 1e6
+        out.unlink()
+        xlsx_s, xlsx_mb = min(xlsx_runs)[0], max(mb for _, mb in xlsx_runs)
+        lines.append(
+            f"{label:>10} {rows:>10,} {csv_s:>6.2f}s {xlsx_s:>7.2f}s {xlsx_s / csv_s:>10.1f}×"
+            f" {rows / xlsx_s:>11,.0f} {csv_mb:>7.0f}MB {xlsx_mb:>7.0f}MB"
+            f" {csv_bytes[label] / 1e6:>8.1f}MB {xlsx_mb_on_disk:>8.1f}MB"
+        )
+    print()
+    print(f"The XLSX beside the CSV of the same rows (whole commands; XLSX best of {runs}, CSV as above)")
+    print()
+    header = (
+        f"{'case':>10} {'rows':>10} {'CSV':>7} {'XLSX':>8} {'XLSX/CSV':>11} {'XLSX rows/s':>11}"
+        f" {'CSV RSS':>9} {'XLSX RSS':>9} {'CSV size':>10} {'XLSX size':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    print("\n".join(lines))
+    print()
+    print("RSS: each process's peak (target < 200 MB, flat). An XLSX is written whole (to a temporary file) before")
+    print("its first byte goes out: a ZIP is only complete at its end.")
 
 
 if __name__ == "__main__":

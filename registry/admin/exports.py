@@ -1,4 +1,4 @@
-"""/exports/: auditors and regulators download every dataset as CSV — the same bytes as `manage.py export`.
+"""/exports/: auditors and regulators download every dataset as CSV or XLSX — what `manage.py export` writes.
 
 A staff page beside the admin (its look and login), kept out of registry/exports so the datasets stay below
 the service that runs them: this page calls services.exports, which reads the datasets.
@@ -17,7 +17,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.exports import DATASETS, ExportError, ExportFilters
+from registry.exports import CONTENT_TYPES, CSV, DATASETS, XLSX, ExportError, ExportFilters
 from registry.models import Region
 from registry.services.exports import export_prepare, export_start
 
@@ -78,17 +78,21 @@ def index(request):
 @login_required(login_url="admin:login")
 @staff_only
 @permission_required(PERMISSION, raise_exception=True)
-def download(request, dataset: str):
+def download(request, dataset: str, file_format: str = CSV):
     form = ExportForm(
         {key: request.GET.get(key.removeprefix("date_"), request.GET.get(key, "")) for key in ExportForm.base_fields}
     )
     error, status = None, 400
     if form.is_valid():
         try:
-            chosen = export_prepare(dataset_name=dataset, filters=form.filters())
+            chosen = export_prepare(dataset_name=dataset, filters=form.filters(), file_format=file_format)
             # The query runs here: a failure before the first row is this page with an error, not a 200 file.
             blocks = export_start(
-                dataset=chosen, filters=form.filters(), actor=request.user.get_username(), user=request.user
+                dataset=chosen,
+                filters=form.filters(),
+                actor=request.user.get_username(),
+                user=request.user,
+                file_format=file_format,
             )
         except ExportError as problem:
             error = str(problem)
@@ -97,9 +101,9 @@ def download(request, dataset: str):
         else:
             # A failure after the first rows breaks the stream off: the server ends the chunked response
             # without its last chunk, and the browser marks the download failed.
-            response = StreamingHttpResponse(blocks, content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse(blocks, content_type=CONTENT_TYPES[file_format])
             stamp = timezone.now().strftime("%Y%m%d-%H%M")
-            response["Content-Disposition"] = f'attachment; filename="{chosen.name}-{stamp}.csv"'
+            response["Content-Disposition"] = f'attachment; filename="{chosen.name}-{stamp}.{file_format}"'
             return response
     return render(
         request,
@@ -119,4 +123,5 @@ def download(request, dataset: str):
 urlpatterns = [
     path("", index, name="index"),
     path("<slug:dataset>.csv", download, name="download"),
+    path("<slug:dataset>.xlsx", download, {"file_format": XLSX}, name="download_xlsx"),
 ]

@@ -1,5 +1,6 @@
 """Exportable datasets, by name (docs/rules.md, "Exports")."""
 
+from . import xlsx
 from .audit import AuditExport
 from .base import Dataset, ExportError, ExportFilters, csv_stream
 from .connections import ConnectionsExport
@@ -11,6 +12,7 @@ from .flags import FlagsExport
 from .inspections import InspectionsExport
 from .licences import LicencesExport
 from .readings import ReadingsExport
+from .xlsx import xlsx_check, xlsx_stream
 
 DATASETS: dict[str, Dataset] = {
     dataset.name: dataset
@@ -28,4 +30,21 @@ DATASETS: dict[str, Dataset] = {
     )
 }
 
-__all__ = ["DATASETS", "Dataset", "ExportError", "ExportFilters", "csv_stream"]
+# Each dataset comes as a CSV (the contract's) and as an XLSX beside it (xlsx.py).
+CSV, XLSX = "csv", "xlsx"
+FORMATS = (CSV, XLSX)
+CONTENT_TYPES = {CSV: "text/csv; charset=utf-8", XLSX: xlsx.CONTENT_TYPE}
+
+__all__ = [
+    "CONTENT_TYPES",
+    "CSV",
+    "DATASETS",
+    "FORMATS",
+    "XLSX",
+    "Dataset",
+    "ExportError",
+    "ExportFilters",
+    "csv_stream",
+    "xlsx_check",
+    "xlsx_stream",
+]

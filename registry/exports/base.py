@@ -2,14 +2,17 @@
 
 UTF-8 with a BOM so spreadsheets read Cyrillic, one header row, ISO dates,
 and text cells that a spreadsheet would run as a formula neutralised with a
-leading apostrophe. Rows stream from a server-side cursor, so memory does not
-grow with the number of rows.
+leading apostrophe (formulas.py). A cell holding `,` or `;` is quoted, so that
+it stays one cell whichever of the two separators a spreadsheet splits on.
+Rows stream from a server-side cursor, so memory does not grow with the number
+of rows. The XLSX beside each CSV is written by xlsx.py from the same rows.
 """
 
 import csv
 import datetime as dt
 import io
 import json
+import re
 import select
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -24,19 +27,21 @@ from psycopg import pq
 from registry.errors import RegistryError
 from registry.models import Region
 
+from .formulas import safe_text, sql_safe_text, sql_suspect
+
 BOM = "\ufeff"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FLUSH_BYTES = 64 * 1024
 CHUNK_ROWS = 5000
+# A cell is quoted when it holds the separator of either kind of spreadsheet, a quote or a line break.
+QUOTED = re.compile(r'[,;"\r\n]')
 
 
 class ExportError(RegistryError):
     pass
 
 
-def safe_text(value: str) -> str:
-    """Prefix a text cell that a spreadsheet would treat as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+class Month(dt.date):
+    """A month, as its first day: YYYY-MM in a CSV, a date shown as yyyy-mm in an XLSX."""
 
 
 def cell(value: Any) -> str:
@@ -47,15 +52,28 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Month):
+        return value.strftime("%Y-%m")
     if isinstance(value, (dt.date, int, Decimal, float)):
         return str(value) if not isinstance(value, dt.date) else value.isoformat()
     if isinstance(value, (dict, list)):
-        return safe_text(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+        # In JSON a `;` is only ever inside a string, where \u003b is the same character: the cell keeps no `;`
+        # for a spreadsheet to split it at, and reads back as the same JSON.
+        return safe_text(json_text(value).replace(";", "\\u003b"))
     return safe_text(str(value))
 
 
-def month_text(value: dt.date | None) -> str | None:
-    return None if value is None else value.strftime("%Y-%m")
+def json_text(value: dict | list) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def csv_line(cells: list[str]) -> str:
+    """One CSV line: the cells joined by commas, each quoted (its quotes doubled) when QUOTED finds in it, CRLF."""
+    return ",".join('"' + text.replace('"', '""') + '"' if QUOTED.search(text) else text for text in cells) + "\r\n"
+
+
+def as_month(value: dt.date | None) -> Month | None:
+    return None if value is None else Month(value.year, value.month, 1)
 
 
 def joined(values: list[str] | None) -> str:
@@ -179,12 +197,11 @@ def csv_stream(
         yield from _copy_stream(dataset, filters, on_done)
         return
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
-    writer.writerow([column.header for column in dataset.columns])
+    buffer.write(csv_line([column.header for column in dataset.columns]))
     count = 0
     for row in dataset.rows(filters):
-        writer.writerow([cell(value) for value in row])
+        buffer.write(csv_line([cell(value) for value in row]))
         count += 1
         if buffer.tell() >= FLUSH_BYTES:
             yield buffer.getvalue().encode("utf-8")
@@ -193,17 +210,6 @@ def csv_stream(
     yield buffer.getvalue().encode("utf-8")
     if on_done is not None:
         on_done(count)
-
-
-def sql_text(expression: str) -> str:
-    """SQL that writes a text cell as `cell()` does: empty → no value, a formula prefix → a leading apostrophe.
-
-    It runs once per reading, so the prefix is told by the first character's code (FORMULA_PREFIXES):
-    comparing integers costs a fraction of cutting and comparing strings. The expression appears three
-    times, so it must be a column (or carry no parameters).
-    """
-    codes = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)
-    return f"CASE WHEN ascii({expression}) IN ({codes}) THEN '''' || {expression} ELSE NULLIF({expression}, '') END"
 
 
 def sql_instant_on_the_hour(expression: str) -> str:
@@ -216,15 +222,28 @@ def sql_instant_on_the_hour(expression: str) -> str:
 
 
 class SqlText(models.Func):
-    """`sql_text()` as an ORM expression, so that a COPY dataset's query is the ORM's own, filters and all."""
+    """A text column written as `cell()` writes it, as an ORM expression (a COPY dataset's query is the ORM's own).
+
+    `sql_safe_text()` costs a few checks per row, which a readings export would pay millions of times for meter
+    ids that never need them. So the column's table (`model`'s) is searched first, once per statement (an
+    InitPlan, in the statement's own snapshot), for a value that may need them; when there is none, the
+    column's text is written as it is.
+    """
 
     output_field = models.TextField()
+
+    def __init__(self, expression, *, model: type[models.Model], column: str):
+        super().__init__(expression)
+        self.model, self.column = model, column
 
     def as_sql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         if params:
-            raise ValueError("sql_text() writes its expression three times: give it a column")
-        return sql_text(sql), params
+            raise ValueError("sql_safe_text() writes its expression several times: give it a column")
+        quote = connection.ops.quote_name
+        table, column = quote(self.model._meta.db_table), quote(self.model._meta.get_field(self.column).column)
+        any_suspect = f"EXISTS (SELECT FROM {table} WHERE {sql_suspect(f'{table}.{column}')})"
+        return f"CASE WHEN {any_suspect} THEN {sql_safe_text(sql)} ELSE {sql} END", params
 
 
 class SqlInstantOnTheHour(models.Func):
@@ -242,6 +261,9 @@ def _copy_stream(dataset, filters: ExportFilters, on_done) -> Iterator[bytes]:
     header.write(BOM)
     csv.writer(header, lineterminator="\n").writerow([column.header for column in dataset.columns])
     sql, params = dataset.copy_query(filters)
+    # COPY quotes a cell holding `,`, a quote or a line break, as csv_line() does, but not one holding `;`.
+    quoted = dataset.copy_quoted_columns(filters)
+    options = "FORMAT csv" + (f", FORCE_QUOTE ({', '.join(quoted)})" if quoted else "")
     # One transaction: SET LOCAL lasts as long as the COPY, and a failure rolls back only to where the
     # caller was (a savepoint inside its transaction), so the caller can still record it.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -251,7 +273,7 @@ def _copy_stream(dataset, filters: ExportFilters, on_done) -> Iterator[bytes]:
             # no server-side parameters either, so psycopg binds them into the statement, as literals.
             rows = yield from _after(
                 header.getvalue().encode("utf-8"),
-                _copy_out(cursor.cursor, f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params),
+                _copy_out(cursor.cursor, f"COPY ({sql}) TO STDOUT WITH ({options})", params),
             )
     if on_done is not None:
         on_done(rows)

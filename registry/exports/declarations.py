@@ -1,6 +1,6 @@
 from registry.models import PowerDeclaration
 
-from .base import Dataset, ExportColumn, month_text
+from .base import Dataset, ExportColumn, as_month
 
 
 class DeclarationsExport(Dataset):
@@ -10,7 +10,7 @@ class DeclarationsExport(Dataset):
     columns = [
         ExportColumn("facility_ref", "facility__ref"),
         ExportColumn("firm_bin", "facility__firm__bin"),
-        ExportColumn("month", "month", month_text),
+        ExportColumn("month", "month", as_month),
         ExportColumn("consumed_mwh", "consumed_mwh"),
         ExportColumn("peak_mw", "peak_mw"),
         ExportColumn("devices", "devices"),

@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 from registry.models import Flag, FlagMeter
 from registry.selectors.loads import METER_ORDER
 
-from .base import Dataset, ExportColumn, month_text
+from .base import Dataset, ExportColumn, as_month
 
 
 class FlagsExport(Dataset):
@@ -17,7 +17,7 @@ class FlagsExport(Dataset):
         ExportColumn("meter_ids", "meter_ids"),
         ExportColumn("subject_type", "subject_type"),
         ExportColumn("subject_ref", "subject_ref"),
-        ExportColumn("month", "month", month_text),
+        ExportColumn("month", "month", as_month),
         ExportColumn("window_start", "window_start"),
         ExportColumn("window_end", "window_end"),
         ExportColumn("evidence", "evidence"),

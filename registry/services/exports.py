@@ -1,4 +1,4 @@
-"""Running an export: check the request, then stream the dataset's CSV and record it in the export log."""
+"""Running an export: check the request, then stream the dataset's CSV (or XLSX) and record it in the export log."""
 
 import logging
 from collections.abc import Iterator
@@ -7,15 +7,34 @@ import pghistory
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from registry.exports import DATASETS, Dataset, ExportError, ExportFilters, csv_stream
+from registry.exports import (
+    CSV,
+    DATASETS,
+    FORMATS,
+    XLSX,
+    Dataset,
+    ExportError,
+    ExportFilters,
+    csv_stream,
+    xlsx_check,
+    xlsx_stream,
+)
 from registry.models import ExportLog
 from registry.models.audit import EXPORT_FAILED
 
 logger = logging.getLogger(__name__)
 
 
-def export_prepare(*, dataset_name: str, filters: ExportFilters) -> Dataset:
-    """Return the dataset, or raise ExportError naming what is wrong with the request."""
+def export_prepare(*, dataset_name: str, filters: ExportFilters, file_format: str = CSV) -> Dataset:
+    """Return the dataset, or raise ExportError naming what is wrong with the request.
+
+    An XLSX holds at most a sheet's rows: more is refused here, before anything is written or logged.
+    """
+    if file_format not in FORMATS:
+        raise ExportError(
+            _("unknown format “%(format)s”: use one of %(formats)s")
+            % {"format": file_format, "formats": ", ".join(FORMATS)}
+        )
     try:
         dataset = DATASETS[dataset_name]
     except KeyError:
@@ -23,22 +42,29 @@ def export_prepare(*, dataset_name: str, filters: ExportFilters) -> Dataset:
             _("unknown dataset “%(name)s”: use one of %(names)s") % {"name": dataset_name, "names": ", ".join(DATASETS)}
         ) from None
     dataset.queryset(filters)  # raises on a filter the dataset does not have or a bad value
+    if file_format == XLSX:
+        xlsx_check(dataset, filters)
     return dataset
 
 
-def export_start(*, dataset: Dataset, filters: ExportFilters, actor: str, user=None) -> Iterator[bytes]:
-    """Log the export, run its query and return its CSV stream; the row count is logged when the stream ends.
+def export_start(
+    *, dataset: Dataset, filters: ExportFilters, actor: str, user=None, file_format: str = CSV
+) -> Iterator[bytes]:
+    """Log the export, run its query and return its CSV (or XLSX) stream; the row count is logged when it ends.
 
     The query runs before this returns, so a failure before the first row is raised here, while the
-    caller can still answer with an error rather than a file. A failure after that is raised by the
-    stream. Either way the log entry keeps no row count and gets an `export.failed` event.
+    caller can still answer with an error rather than a file (an XLSX is written whole before its first
+    block: any failure of it is raised here). A failure after that is raised by the stream. Either way the
+    log entry keeps no row count and gets an `export.failed` event. The log's filters name an XLSX's format.
     """
-    entry = ExportLog.objects.create(user=user, actor=actor, dataset=dataset.name, filters=filters.as_dict())
+    logged = filters.as_dict() if file_format == CSV else {**filters.as_dict(), "format": file_format}
+    entry = ExportLog.objects.create(user=user, actor=actor, dataset=dataset.name, filters=logged)
 
     def finished(row_count: int) -> None:
         ExportLog.objects.filter(pk=entry.pk).update(row_count=row_count)
 
-    blocks = _failures_recorded(entry, csv_stream(dataset, filters, on_done=finished))
+    stream = csv_stream if file_format == CSV else xlsx_stream
+    blocks = _failures_recorded(entry, stream(dataset, filters, on_done=finished))
     first = next(blocks, None)
     return _resumed(first, blocks)
 

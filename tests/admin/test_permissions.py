@@ -258,7 +258,7 @@ def test_an_auditor_may_only_export_from_flags_and_licences(client, auditor, rec
     response = client.get(url(model, "changelist"))
 
     assert response.status_code == 200
-    assert action_names(response) == ["export_csv"]
+    assert action_names(response) == ["export_csv", "export_xlsx"]
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ def test_tricky_values_are_written_as_the_contract_says(tricky):
 
 
 def test_postgresql_writes_the_cells_as_the_python_writer_does(tricky):
-    """The formula rule and the instants live twice (cell(); sql_text(), sql_instant_on_the_hour()): they agree."""
+    """The formula rule and the instants live twice (cell(); sql_safe_text(), sql_instant_on_the_hour()): they agree."""
     readings = MeterReading.objects.order_by("connection_id", "period_start").values_list(
         "connection__meter_id", "period_start", "kwh"
     )
