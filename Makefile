@@ -75,6 +75,7 @@ bench: install
 	$(PY) bench/ingest_detect.py $(BENCH_ARGS)
 	$(PY) bench/admin_pages.py
 	$(PY) bench/exports.py
+	$(PY) bench/corrections.py
 	$(PY) bench/load.py
 
 ## Detection on a realistic grid with hidden farms (bench/fieldgrid), before and after issue 12: sites caught and innocent sites flagged per kind, the issue's bars

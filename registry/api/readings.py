@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry.errors import ImportRejected
-from registry.services.readings import ReadingSource, json_source, readings_import, xml80020_source
+from registry.services.readings import ReadingSource, readings_import, xml80020_source
 
 from .permissions import IsGridOperator
 
@@ -154,8 +154,7 @@ class ReadingsView(APIView):
                 )
             try:
                 if content_type == "application/json":
-                    spool.seek(0)
-                    source = json_source("request", spool.read())
+                    source = ReadingSource("request", "json", lambda: _reopen(spool))
                 elif content_type in XML_TYPES:
                     zone = zoneinfo.ZoneInfo(request.user.grid_operator.time_zone)
                     source = xml80020_source("request", lambda: _reopen(spool), zone=zone)

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,14 @@ from registry.validators import validate_bin
 
 MAX_ERRORS = 100
 BOM = "\ufeff"
+# A reading's kWh as a feed writes it (CSV, JSON, 80020): a plain decimal below one billion, at most 3 decimals.
+KWH_TEXT = re.compile(r"[0-9]{1,9}(\.[0-9]{0,3})?|\.[0-9]{1,3}")
+# Zero written with a minus sign ("-0", "-0.000"): a reading of zero, not a negative one.
+NEGATIVE_ZERO = re.compile(r"-(0{1,9}(\.0{0,3})?|\.0{1,3})")
+# What an error message cannot carry as it is: control characters (PostgreSQL's jsonb refuses \u0000, a
+# terminal obeys escape sequences), the marks that reverse the order text is shown in, and lone surrogates
+# (not UTF-8 at all).
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -25,9 +34,19 @@ class RowError:
     column: str
     reason: str
 
+    def __post_init__(self):
+        # An error quotes what a file holds, and is shown on a terminal and stored in jsonb: see UNPRINTABLE.
+        for field in ("file", "column", "reason"):
+            object.__setattr__(self, field, printable(str(getattr(self, field))))
+
     def __str__(self):
         where = f"{self.file}:{self.line}"
         return f"{where}: {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+
+
+def printable(text: str) -> str:
+    """The text with every character UNPRINTABLE names written as a \\uXXXX escape."""
+    return UNPRINTABLE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 class CellError(ValueError):

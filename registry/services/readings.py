@@ -8,32 +8,56 @@ recorded as a correction. All or nothing: any bad row and nothing is saved.
 Memory stays flat however many rows arrive (only the meter directory is held).
 """
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
 import gzip
 import io
-import json
 import re
 import tempfile
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, BinaryIO
 
+import ijson
 import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry import clock
 from registry.errors import ImportRejected
 from registry.models import GridConnection, ReadingImport
-from registry.services.csvfiles import MAX_ERRORS, RowError, decoded_lines, parse_instant
+from registry.services.csvfiles import (
+    KWH_TEXT,
+    MAX_ERRORS,
+    NEGATIVE_ZERO,
+    RowError,
+    decoded_lines,
+    parse_instant,
+    printable,
+)
 from registry.services.partitions import readings_months, readings_partitions_ensure
 from registry.services.xml80020 import StatusCount, is_xml, readings_80020
 
 COLUMNS = ("meter_id", "period_start", "kwh")
 COPY_BLOCK_BYTES = 1 << 20
+# The hours a reading may start: from EARLIEST_HOUR to AHEAD past the registry's clock (a meter's clock may run
+# a little fast; year 1 or 9999 is a broken one, and no month of readings before 2000 exists).
+EARLIEST_HOUR = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+AHEAD = dt.timedelta(days=1)
+# A JSON body is a list of objects of plain values: a list or object as a value is an error on its item, and
+# the body is not read past anything nested deeper.
+JSON_DEPTH = 3
+JSON_READ_BYTES = 1 << 16
+JSON_VALUES = frozenset(("string", "number", "boolean", "null"))
+# No value of a reading holds a run of more digits. A longer JSON number must not reach ijson's C parser:
+# past 4300 digits Python refuses the integer, and that refusal corrupts the parser's memory (a worker's
+# segmentation fault in the fuzz run of tests/api/test_readings_fuzz.py).
+JSON_DIGITS = 100
 
 # The steps an import reports to its `progress` callback, each with a number of rows: READ, the rows read and
 # checked so far (once per COPY block, never per row); READ_AGAIN, the same when the feed repeats a new hour and
@@ -46,7 +70,6 @@ Progress = Callable[[str, int], None]
 
 # One reading as it arrived: its source, its line (or item number), and its three text values.
 RawReading = tuple[str, int, str, str, str]
-KWH_TEXT = re.compile(r"[0-9]{1,9}(\.[0-9]{0,3})?|\.[0-9]{1,3}")
 # Instants PostgreSQL reads exactly as Python does, passed through as written; any other ISO form is rewritten.
 PLAIN_INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})"
@@ -107,31 +130,155 @@ def csv_readings(name: str, stream: io.BufferedIOBase, errors: "_Errors") -> Ite
         errors.add(name, reader.line_num, "", _("malformed CSV: %(error)s") % {"error": error})
 
 
-def json_readings(name: str, body: bytes, errors: "_Errors") -> Iterator[RawReading]:
-    """Read readings given as a JSON list of {meter_id, period_start, kwh} objects (items numbered from 1)."""
+def json_readings(name: str, stream: BinaryIO, errors: "_Errors") -> Iterator[RawReading]:
+    """Read readings given as a JSON list of {meter_id, period_start, kwh} objects (items numbered from 1).
+
+    The body streams through an incremental parser (ijson), so memory does not grow with it. An error in
+    the JSON itself names the item the parser had reached (0 before the list). UTF-8, a BOM accepted.
+    """
+    if stream.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+        stream.seek(0)
+    not_object = _("each reading must be an object with meter_id, period_start and kwh")
+    number = 0  # the item being read (or the last one read)
+    depth = 0  # 1 in the list, 2 in an item, 3 in a value that is a list or an object
+    item: dict[str, str | None] | None = None  # the object being read, column → text
+    column = ""
+    bad = False  # the item being read has an error
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        errors.add(name, 0, "", _("malformed JSON: %(error)s") % {"error": error})
-        return
-    if not isinstance(payload, list):
-        errors.add(name, 0, "", _("expected a JSON list of readings"))
-        return
-    for number, item in enumerate(payload, start=1):
-        if not isinstance(item, dict):
-            errors.add(name, number, "", _("each reading must be an object with meter_id, period_start and kwh"))
-            continue
-        unknown = sorted(set(item) - set(COLUMNS))
-        for key in unknown:
-            errors.add(name, number, key, _("unknown field"))
-        absent = [column for column in COLUMNS if item.get(column) in (None, "")]
-        for column in absent:
-            errors.add(name, number, column, _("a value is required"))
-        if unknown or absent:
-            if errors.full:
-                return
-            continue
-        yield name, number, str(item["meter_id"]), str(item["period_start"]), str(item["kwh"])
+        pieces = _DigitRuns(stream)
+        for event, value in ijson.basic_parse(pieces, use_float=False, buf_size=JSON_READ_BYTES):
+            if event == "map_key":
+                if depth == 2 and item is not None:
+                    column = value
+                    if value not in COLUMNS:
+                        errors.add(name, number, value, _("unknown field"))
+                        bad = True
+            elif event in JSON_VALUES:
+                if depth == 2:
+                    if item is not None and column in COLUMNS:
+                        item[column] = value if type(value) is str else _json_text(value)
+                elif depth == 1:
+                    number += 1
+                    errors.add(name, number, "", not_object)
+                    if errors.full:
+                        return
+                elif depth == 0:
+                    errors.add(name, 0, "", _("expected a JSON list of readings"))
+                    return
+            elif event == "start_map" or event == "start_array":
+                depth += 1
+                if depth == 2:
+                    number += 1
+                    if event == "start_map":
+                        item, column, bad = {}, "", False
+                    else:
+                        item = None
+                        errors.add(name, number, "", not_object)
+                elif depth == 1:
+                    if event == "start_map":
+                        errors.add(name, 0, "", _("expected a JSON list of readings"))
+                        return
+                elif depth > JSON_DEPTH:
+                    errors.add(
+                        name,
+                        number,
+                        "",
+                        _("nested too deep: a reading is an object of plain values in one list (not read further)"),
+                    )
+                    return
+                elif item is not None and column in COLUMNS:
+                    errors.add(name, number, column, _("a list or an object where a value is expected"))
+                    item[column] = "…"  # not absent: the item has its error
+                    bad = True
+            else:  # end_map, end_array
+                depth -= 1
+                if depth == 1 and item is not None:
+                    absent = [required for required in COLUMNS if item.get(required) in (None, "")]
+                    for required in absent:
+                        errors.add(name, number, required, _("a value is required"))
+                    if not bad and not absent:
+                        yield name, number, item["meter_id"], item["period_start"], item["kwh"]
+                    elif errors.full:
+                        return
+                    item = None
+    except ijson.JSONError as error:
+        errors.add(name, _json_item(number, depth), "", _("malformed JSON: %(error)s") % {"error": _yajl(error)})
+    except _TooManyDigits:  # found as the body is read, ahead of the item being parsed: no item to name
+        errors.add(
+            name,
+            0,
+            "",
+            _("a run of more than %(digits)d digits: no value of a reading is that long (not read further)")
+            % {"digits": JSON_DIGITS},
+        )
+    except ArithmeticError:  # an exponent beyond the decimal context's, 1e99999999999999999999
+        errors.add(name, _json_item(number, depth), "", _("malformed JSON: a number too large to read"))
+    except UnicodeDecodeError:  # the parser lets a lone surrogate through ("\udfff", or its bytes)
+        errors.add(name, _json_item(number, depth), "", _("malformed JSON: a string that is not valid UTF-8"))
+
+
+class _TooManyDigits(Exception):
+    pass
+
+
+# Every digit as b"0", every other byte as b" ": a run of digits is then a run of b"0".
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+
+
+class _DigitRuns:
+    """A binary stream, read in pieces, that raises _TooManyDigits at a run of more than JSON_DIGITS digits."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.run = 0  # the digits at the end of what was read so far
+        self.too_many = b"0" * (JSON_DIGITS + 1)
+
+    def read(self, size: int = -1) -> bytes:
+        piece = self.stream.read(size)
+        zeros = piece.translate(_DIGITS_AS_ZEROS)
+        leading = len(zeros) - len(zeros.lstrip(b"0"))
+        if self.run + leading > JSON_DIGITS or self.too_many in zeros:
+            raise _TooManyDigits
+        trailing = len(zeros) - len(zeros.rstrip(b"0"))
+        self.run = self.run + trailing if trailing == len(zeros) else trailing
+        return piece
+
+
+def _json_text(value) -> str | None:
+    """A JSON value as the text a CSV cell would hold (null: None)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal) and value.is_finite() and -6 <= value.as_tuple().exponent and value.adjusted() < 12:
+        return f"{value:f}"  # 1.25E+2 → 125; never long, with the exponent bounded
+    return None if value is None else str(value)
+
+
+def _json_item(number: int, depth: int) -> int:
+    """The item a JSON error belongs to: the one being read, the next between two, 0 outside the list."""
+    if depth >= 2:
+        return number
+    return number + 1 if depth == 1 else 0
+
+
+def _yajl(error: Exception) -> str:
+    """The first line of the parser's message (the rest repeats a piece of the body)."""
+    message = error.args[0] if error.args else ""
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return str(message).strip().split("\n", 1)[0]
+
+
+def readings_hours(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The first and the last hour a reading may start, as of `now`."""
+    return EARLIEST_HOUR, now + AHEAD
+
+
+def _hour_problem(text: str, earliest: dt.datetime, latest: dt.datetime) -> str:
+    return _(
+        "“%(value)s” is out of range: readings are accepted from %(earliest)s to a day ahead of now (%(latest)s)"
+    ) % {"value": text, "earliest": f"{earliest:%Y-%m-%d %H:%M} UTC", "latest": f"{latest:%Y-%m-%d %H:%M} UTC"}
 
 
 def _kwh_problem(text: str) -> str:
@@ -185,6 +332,7 @@ def _checked(
     operator = meters.operator
     kwh_ok = KWH_TEXT.fullmatch
     plain = PLAIN_INSTANT.fullmatch
+    first_hour, last_hour = readings_hours(clock.now())
     sequence = 0
     skipped = 0
     for source, line, meter, period, kwh in readings:
@@ -210,7 +358,9 @@ def _checked(
                 )
             elif instant.minute or instant.second or instant.microsecond:
                 problem = ("period_start", _("“%(value)s” is not on the hour (UTC)") % {"value": period})
-            elif not kwh_ok(kwh):
+            elif not first_hour <= instant <= last_hour:
+                problem = ("period_start", _hour_problem(period, first_hour, last_hour))
+            elif not kwh_ok(kwh) and not NEGATIVE_ZERO.fullmatch(kwh):
                 problem = ("kwh", _kwh_problem(kwh))
             else:
                 if errors.items:
@@ -262,8 +412,7 @@ class ReadingSource:
     """Something readings come from: a name for messages and a way to (re)open it."""
 
     name: str
-    # "csv" (open() gives a binary stream), "json" (open() gives the body's bytes) or "80020" (open() gives a
-    # seekable binary stream)
+    # "csv" (open() gives a binary stream), "json" or "80020" (open() gives a seekable binary stream)
     kind: str
     open: Callable[[], Any]
     zone: zoneinfo.ZoneInfo | None = None  # 80020: the zone of the sender's local times
@@ -288,8 +437,8 @@ def bytes_source(name: str, body: bytes) -> ReadingSource:
 
 
 def json_source(name: str, body: bytes) -> ReadingSource:
-    """A JSON body as a source (a list of objects); malformed JSON is reported like a bad row, at line 0."""
-    return ReadingSource(name, "json", lambda: body)
+    """A JSON body as a source (a list of objects); malformed JSON is reported like a bad row, at its item."""
+    return ReadingSource(name, "json", lambda: io.BytesIO(body))
 
 
 def xml80020_source(name: str, open: Callable[[], Any], *, zone: zoneinfo.ZoneInfo) -> ReadingSource:
@@ -327,7 +476,7 @@ def readings_import(
     try:
         with transaction.atomic():
             record = ReadingImport.objects.create(
-                source=label[:500],
+                source=printable(label)[:500],
                 user=user,
                 status=ReadingImport.Status.SUCCEEDED,
                 started_at=started,
@@ -350,7 +499,7 @@ def readings_import(
             return record
     except ImportRejected as rejected:
         ReadingImport.objects.create(
-            source=label[:500],
+            source=printable(label)[:500],
             user=user,
             status=ReadingImport.Status.REJECTED,
             errors=[str(error) for error in rejected.errors],
@@ -466,40 +615,77 @@ def _create_stage(cursor) -> None:
     )
 
 
+# The merge's planner settings, for its own statements: the stage's hours are nearly all distinct, so caching
+# index probes (memoize) only adds work, and the sorts of a resent month's corrections fit in memory.
+MERGE_SETTINGS = {"work_mem": "64MB", "enable_memoize": "off"}
+
+
+@contextlib.contextmanager
+def _planner_settings(cursor, settings: dict[str, str]) -> Iterator[None]:
+    """Use these settings for the statements inside, then give the transaction back its own.
+
+    After an error there is nothing to give back: rolling back the transaction or its savepoint undoes them.
+    """
+    names = list(settings)
+    cursor.execute("SELECT " + ", ".join("current_setting(%s)" for name in names), names)
+    before = dict(zip(names, cursor.fetchone(), strict=True))
+    _set_local(cursor, settings)
+    yield
+    _set_local(cursor, before)
+
+
+def _set_local(cursor, settings: dict[str, str]) -> None:
+    cursor.execute(
+        "SELECT " + ", ".join("set_config(%s, %s, true)" for name in settings),
+        [part for setting in settings.items() for part in setting],
+    )
+
+
 def _merge(import_id: int, staged: int) -> tuple[int, int]:
     """Insert the staged hours that are new; record and apply a correction where the feed changes a stored hour."""
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _planner_settings(cursor, MERGE_SETTINGS):
         cursor.execute("SELECT DISTINCT date_trunc('month', period_start AT TIME ZONE 'UTC')::date FROM reading_stage")
         readings_partitions_ensure(month for (month,) in cursor.fetchall())
-        # The stage is read in the order it was written, so a repeated hour first gets its first value.
+        # Only the hours not stored reach ON CONFLICT (which still covers one another load stores meanwhile): an
+        # anti-join passes over 100k resent hours in a third of the time ON CONFLICT takes to meet each one. A
+        # repeated new hour gets its first value here, its last below as a correction.
         cursor.execute(
             "INSERT INTO registry_meterreading (connection_id, period_start, kwh)"
-            " SELECT connection_id, period_start, kwh FROM reading_stage"
+            " SELECT DISTINCT ON (connection_id, period_start) connection_id, period_start, kwh FROM reading_stage s"
+            " WHERE NOT EXISTS (SELECT FROM registry_meterreading m"
+            "                    WHERE m.connection_id = s.connection_id AND m.period_start = s.period_start)"
+            " ORDER BY connection_id, period_start, seq"
             " ON CONFLICT (connection_id, period_start) DO NOTHING"
         )
         inserted = cursor.rowcount
         if inserted == staged:
             return inserted, 0
-        # Some hours were already stored (or repeated in the feed): the last value given wins.
+        # Some hours were already stored (or repeated in the feed): the last value given wins. The changes are
+        # set down once, then recorded and applied by a statement each, which costs less than one statement
+        # carrying them from the INSERT to the UPDATE.
         cursor.execute("ANALYZE reading_stage")
+        cursor.execute("DROP TABLE IF EXISTS reading_changes")
         cursor.execute(
             """
-            WITH latest AS (
-                SELECT DISTINCT ON (s.connection_id, s.period_start)
-                       s.connection_id, s.period_start, s.kwh AS new_kwh, m.kwh AS old_kwh
-                  FROM reading_stage s
-                  JOIN registry_meterreading m USING (connection_id, period_start)
-                 ORDER BY s.connection_id, s.period_start, s.seq DESC
-            ), logged AS (
-                INSERT INTO registry_readingcorrection
-                       (reading_import_id, connection_id, period_start, old_kwh, new_kwh)
-                SELECT %s, connection_id, period_start, old_kwh, new_kwh FROM latest WHERE new_kwh <> old_kwh
-                RETURNING connection_id, period_start, new_kwh
-            )
-            UPDATE registry_meterreading m SET kwh = logged.new_kwh
-              FROM logged
-             WHERE m.connection_id = logged.connection_id AND m.period_start = logged.period_start
-            """,
-            [import_id],
+            CREATE TEMP TABLE reading_changes ON COMMIT DROP AS
+            SELECT connection_id, period_start, old_kwh, new_kwh
+              FROM (SELECT DISTINCT ON (s.connection_id, s.period_start)
+                           s.connection_id, s.period_start, s.kwh AS new_kwh, m.kwh AS old_kwh
+                      FROM reading_stage s
+                      JOIN registry_meterreading m USING (connection_id, period_start)
+                     ORDER BY s.connection_id, s.period_start, s.seq DESC) AS latest
+             WHERE new_kwh <> old_kwh
+            """
         )
-        return inserted, cursor.rowcount
+        corrected = cursor.rowcount
+        if corrected:
+            cursor.execute(
+                "INSERT INTO registry_readingcorrection (reading_import_id, connection_id, period_start, old_kwh,"
+                " new_kwh) SELECT %s, connection_id, period_start, old_kwh, new_kwh FROM reading_changes",
+                [import_id],
+            )
+            cursor.execute(
+                "UPDATE registry_meterreading m SET kwh = c.new_kwh FROM reading_changes c"
+                " WHERE m.connection_id = c.connection_id AND m.period_start = c.period_start"
+            )
+        return inserted, corrected

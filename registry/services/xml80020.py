@@ -35,6 +35,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from django.utils.translation import gettext as _
 
+from registry.services.csvfiles import KWH_TEXT, NEGATIVE_ZERO
+
 CLASS = "80020"
 READING_CHANNEL = "01"  # active energy received
 PERIOD_MINUTES = (15, 30, 60)
@@ -43,7 +45,6 @@ READ_BYTES = 1 << 16
 # An encoding named in the XML declaration at the head of the file.
 DECLARED_ENCODING = re.compile(rb"(\xef\xbb\xbf)?\s*<\?xml\b[^?]*\bencoding\s*=\s*[\"'][A-Za-z0-9._-]+[\"']")
 HHMM = re.compile(r"([01][0-9]|2[0-4])([0-5][0-9])")
-KWH = re.compile(r"[0-9]{1,9}(\.[0-9]{0,3})?|\.[0-9]{1,3}")
 DAY = re.compile(r"[0-9]{8}")
 # Where each element of interest sits in the message.
 DAY_PATH = ("message", "datetime", "day")
@@ -251,6 +252,10 @@ class _Message:
         if self.day is None:
             self.error(self.line, "day", _("“%(value)s” is not a day written YYYYMMDD") % {"value": text})
             self.day_missing_told = True
+        elif not _has_instants(self.day, self.zone):
+            self.error(self.line, "day", _("“%(value)s” is not a day of meter readings") % {"value": text})
+            self.day = None
+            self.day_missing_told = True
 
     def _period(self, start: str, end: str, attrs: dict[str, str]) -> _Period | None:
         line = self.line
@@ -317,7 +322,7 @@ class _Message:
             self.error(self.line, "value", _("the period has more than one value"))
         elif not text:
             self.error(self.line, "value", _("a value is required"))
-        elif not KWH.fullmatch(text):
+        elif not KWH_TEXT.fullmatch(text) and not NEGATIVE_ZERO.fullmatch(text):
             self.error(self.line, "value", _value_problem(text))
         else:
             slot.kwh += Decimal(text)
@@ -351,8 +356,20 @@ class _Message:
                     },
                 )
                 continue
-            self.ready.append((self.name, self.meter_line, self.meter, f"{hour:%Y-%m-%dT%H:%M:%SZ}", f"{slot.kwh:f}"))
+            self.ready.append(
+                (self.name, self.meter_line, self.meter, hour.isoformat().replace("+00:00", "Z"), f"{slot.kwh:f}")
+            )
         self.hours = {}
+
+
+def _has_instants(day: dt.date, zone: zoneinfo.ZoneInfo) -> bool:
+    """Whether every local time of the day is a UTC instant Python can hold (not so for 1 January of year 1)."""
+    try:
+        for edge in (day, day + dt.timedelta(days=1)):
+            dt.datetime.combine(edge, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    except OverflowError:  # also the day after 31 December 9999
+        return False
+    return True
 
 
 def _clock(minutes: int) -> str:
@@ -382,7 +399,7 @@ def _gaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _value_problem(text: str) -> str:
-    if text.startswith("-") and KWH.fullmatch(text[1:]):
+    if text.startswith("-") and KWH_TEXT.fullmatch(text[1:]):
         return _("a reading cannot be negative")
     if not re.fullmatch(r"[0-9]*\.?[0-9]*", text) or text == ".":
         return _("“%(value)s” is not a number (use a decimal point)") % {"value": text}

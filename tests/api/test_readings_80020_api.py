@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from registry.models import MeterReading, ReadingCorrection
+from registry.models import MeterReading, ReadingCorrection, ReadingImport
 from tests.api.helpers import token_client
 from tests.readings_files import (
     ASKUE_DAY,
@@ -128,3 +128,13 @@ def test_entities_answer_400_at_once(pavlodar_grid, meters, name):
     assert response.status_code == 400
     assert response.json() == {"errors": [{"line": 2, "column": "", "message": REFUSED}]}
     assert not MeterReading.objects.exists()
+
+
+def test_a_day_of_year_1_answers_400_not_500(pavlodar_grid, meters):
+    body = xml80020(HOURLY).replace(b"<day>20250303</day>", b"<day>00010101</day>")
+
+    response = pavlodar_grid.post(URL, body, content_type="application/xml")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "“00010101” is not a day of meter readings"
+    assert ReadingImport.objects.get().status == "rejected"

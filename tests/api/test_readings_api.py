@@ -1,13 +1,15 @@
 """POST /api/v1/readings/: only a grid operator's token, only its own meters, all or nothing."""
 
 import json
+import tracemalloc
 from decimal import Decimal
 
 import pytest
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from registry.models import MeterReading
+from registry.models import MeterReading, ReadingImport
+from registry.services.readings import readings_import
 from tests.api.helpers import token_client
 from tests.factories import GridConnectionFactory
 
@@ -126,3 +128,58 @@ def test_a_body_over_the_limit_answers_413(pavlodar_grid, meters, settings):
 
     assert response.status_code == 413
     assert not MeterReading.objects.exists()
+
+
+def test_deeply_nested_json_answers_400_and_the_rejection_is_recorded(pavlodar_grid, meters):
+    body = "[" * 100_000 + "]" * 100_000
+
+    with translation.override("en"):
+        response = pavlodar_grid.post(URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][-1] == {
+        "line": 1,
+        "column": "",
+        "message": "nested too deep: a reading is an object of plain values in one list (not read further)",
+    }
+    assert ReadingImport.objects.get().status == "rejected"
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("meter_id,period_start,kwh\nPV-1\x00,2026-11-01T00:00:00Z,1\n", "text/csv"),
+        ('[{"meter_id": "PV-1\\u0000", "period_start": "2026-11-01T00:00:00Z", "kwh": 1}]', "application/json"),
+    ],
+    ids=["csv", "json"],
+)
+def test_a_nul_byte_in_a_value_answers_400_and_the_rejection_is_recorded(pavlodar_grid, meters, body, content_type):
+    with translation.override("en"):
+        response = pavlodar_grid.post(URL, body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "unknown meter “PV-1\\u0000”"
+    assert ReadingImport.objects.get().errors == [
+        f"request:{2 if content_type == 'text/csv' else 1}: meter_id: unknown meter “PV-1\\u0000”"
+    ]
+
+
+def test_a_json_body_is_not_held_in_memory_whole(pavlodar_grid, meters, monkeypatch):
+    """The import reads the spooled upload in pieces: its memory does not grow with the body (9 MB here)."""
+    body = '[{"meter_id": "PV-1", "period_start": "2026-11-01T00:00:00Z", "kwh": 1}' + " " * (9 << 20) + "]"
+    grown = []
+
+    def measured(**kwargs):
+        tracemalloc.start()
+        try:
+            return readings_import(**kwargs)
+        finally:
+            grown.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+
+    monkeypatch.setattr("registry.api.readings.readings_import", measured)
+
+    response = pavlodar_grid.post(URL, body, content_type="application/json")
+
+    assert response.status_code == 201, response.content
+    assert grown[0] < 2 << 20

@@ -1,10 +1,14 @@
-"""Property-based run of every GET operation of /api/schema/ against the app itself (schemathesis).
+"""Property-based run of every GET operation of /api/schema/, and of the readings push, against the app itself.
 
 As a regulator (who reads everything), generated queries must never make a
 5xx, and every answer must be documented: its status, content type, headers
-and body. The requests go straight into the WSGI application in this
-process, so the test needs real transactions: Django's request_finished
-handler would otherwise end the test's wrapping transaction.
+and body. As a grid operator, so must the bodies of POST /api/v1/readings/
+the schema describes (a JSON list, a CSV or an 80020 message), and bodies
+that break it; tests/api/test_readings_fuzz.py sends the bodies no schema
+describes (deep nesting, NUL bytes, other encodings). The requests go
+straight into the WSGI application in this process, so the tests need real
+transactions: Django's request_finished handler would otherwise end the
+test's wrapping transaction.
 """
 
 import pytest
@@ -23,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
+from tests.api.helpers import token_client
+from tests.factories import GridConnectionFactory
 
 CHECKS = [
     not_a_server_error,
@@ -41,7 +47,11 @@ CHECKS = [
 #   schemathesis run http://127.0.0.1:8000/api/schema/ --include-method GET --phases coverage \
 #       -H "Cookie: sessionid=<a regulator's session, past the second factor>"
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}, "generation": {"max-examples": 25}})
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=CONFIG).include(method="GET")
+everything = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=CONFIG)
+schema = everything.include(method="GET")
+readings_schema = everything.include(method="POST", path="/api/v1/readings/")
+# A CSV body is sent as the text the schema's string holds.
+schemathesis.serializer.alias("text/csv", "text/plain")
 
 
 @pytest.fixture
@@ -57,3 +67,17 @@ def regulator_session(regulator, world) -> str:
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_every_get_operation_conforms_to_the_schema(case, regulator_session):
     case.call_and_validate(headers={"Cookie": regulator_session}, checks=CHECKS)
+
+
+@pytest.fixture
+def grid_operator_token(grid_operator) -> str:
+    """Pavlodar REC's feed token, with the meter of the schema's examples on its grid."""
+    GridConnectionFactory(meter_id="PV-0001", operator="Pavlodar REC")
+    return token_client(grid_operator)._credentials["HTTP_AUTHORIZATION"]
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+@readings_schema.parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_readings_bodies_conform_to_the_schema(case, grid_operator_token):
+    case.call_and_validate(headers={"Authorization": grid_operator_token}, checks=CHECKS)

@@ -93,9 +93,11 @@ def test_it_tags_the_correction_in_the_audit_trail_with_the_command(meters, file
 
     import_readings(*files(second=readings("PV-0101,2025-03-01T10:00Z,12.75")))
 
+    # A correction is its own append-only record; who made it is its import's audit event (issue 15).
     correction = ReadingCorrection.objects.get()
-    event = Events.objects.get(pgh_obj_model="registry.ReadingCorrection", pgh_label="insert")
-    assert event.pgh_obj_id == str(correction.pk)
+    event = Events.objects.get(
+        pgh_obj_model="registry.ReadingImport", pgh_obj_id=str(correction.reading_import_id), pgh_label="insert"
+    )
     assert event.pgh_context["command"] == "import_readings"
     assert event.pgh_context["files"] == ["second.csv"]
 
@@ -112,6 +114,14 @@ def test_it_exits_with_status_1_and_lists_the_errors_on_stderr(meters, files, na
     assert err.splitlines() == expected
     assert MeterReading.objects.count() == before
     assert ReadingImport.objects.get().status == "rejected"
+
+
+def test_a_nul_byte_is_an_error_it_can_print_and_record(meters, files):
+    error, err = rejected(*files(readings=readings("PV-0101\x00,2025-03-02T00:00Z,1")))
+
+    assert error.returncode == 1
+    assert err.splitlines() == ["readings.csv:2: meter_id: unknown meter “PV-0101\\u0000”"]
+    assert ReadingImport.objects.get().errors == err.splitlines()
 
 
 def test_a_good_file_is_not_saved_beside_a_bad_one(meters, files):

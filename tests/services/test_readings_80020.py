@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils.translation import override
 
+from registry import clock
 from registry.errors import ImportRejected
 from registry.models import MeterReading, ReadingCorrection, ReadingImport
 from registry.services import readings as readings_service
@@ -240,6 +241,32 @@ def test_a_bad_value_is_an_error_on_its_line(meters, value, reason):
 )
 def test_a_bad_period_is_an_error(meters, periods, reason):
     assert rejected(message(point("PV-0101", *periods))) == [f"feed.xml:5: period: {reason}"]
+
+
+@pytest.mark.parametrize("value", ["-0", "-0.000", "-.0"])
+def test_minus_zero_is_a_reading_of_zero(meters, value):
+    load(message(point("PV-0101", ("0000", "0030", value), ("0030", "0100", "-0"))))
+
+    assert stored() == {("PV-0101", utc(2025, 2, 28, 19)): Decimal("0")}
+
+
+@pytest.mark.parametrize(
+    ("day", "zone"), [("00010101", "Asia/Almaty"), ("99991231", "America/New_York"), ("99991231", "UTC")]
+)
+def test_a_day_python_cannot_place_in_utc_is_an_error_not_a_crash(meters, day, zone):
+    body = message(point("PV-0101", ("0000", "0100", "1")), day=day)
+
+    assert rejected(body, zone=zone) == [f"feed.xml:3: day: “{day}” is not a day of meter readings"]
+
+
+def test_an_hour_before_2000_is_out_of_range(meters, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: utc(2026, 12, 7, 3, 30))
+    body = message(point("PV-0101", ("0000", "0100", "1")), day="19991231")
+
+    assert rejected(body, zone="UTC") == [
+        "feed.xml:5: period_start: “1999-12-31T00:00:00Z” is out of range: readings are accepted from 2000-01-01 "
+        "00:00 UTC to a day ahead of now (2026-12-08 03:30 UTC)"
+    ]
 
 
 def test_a_period_without_a_value_is_an_error(meters):

@@ -1,5 +1,7 @@
 """readings_import (docs/rules.md, "Bulk formats"): all or nothing, repeated hours as no-ops or corrections."""
 
+import datetime as dt
+import io
 import json
 from decimal import Decimal
 
@@ -8,14 +10,16 @@ from django.db import transaction
 from django.utils.translation import override
 from pghistory.models import Events
 
+from registry import clock
 from registry.errors import ImportRejected
 from registry.models import MeterReading, ReadingCorrection, ReadingImport
 from registry.services import readings as readings_service
-from registry.services.readings import bytes_source, json_source, readings_import
+from registry.services.readings import ReadingSource, bytes_source, json_source, readings_import
 from tests.readings_files import (
     BAD_FILES,
     FEED,
     FEED_STORED,
+    GOOD_ROW,
     KARAGANDA_ZHARYK,
     PAVLODAR_REC,
     hour,
@@ -148,20 +152,6 @@ def test_a_changed_value_is_recorded_as_a_correction(meters):
     assert correction.reading_import == record
     assert (correction.connection, correction.period_start) == (meters["PV-0101"], hour(10))
     assert (correction.old_kwh, correction.new_kwh) == (Decimal("12.5"), Decimal("12.75"))
-
-
-def test_a_correction_appears_in_the_audit_trail(meters):
-    run_import(FEED)
-
-    run_import(readings("PV-0101,2025-03-01T10:00Z,12.75"))
-
-    correction = ReadingCorrection.objects.get()
-    event = Events.objects.get(pgh_obj_model="registry.ReadingCorrection", pgh_label="insert")
-    assert event.pgh_obj_id == str(correction.pk)
-    assert (Decimal(event.pgh_data["old_kwh"]), Decimal(event.pgh_data["new_kwh"])) == (
-        Decimal("12.5"),
-        Decimal("12.75"),
-    )
 
 
 def test_two_corrections_in_one_transaction_both_apply(meters):
@@ -369,7 +359,7 @@ def test_it_refuses_malformed_json_and_records_the_rejection(meters):
         readings_import(sources=[json_source("readings.json", b'[{"meter_id": "PV-0101",')], label="api")
 
     assert [str(error) for error in caught.value.errors] == [
-        "readings.json:0: malformed JSON: Expecting property name enclosed in double quotes: line 1 column 25 (char 24)"
+        "readings.json:1: malformed JSON: parse error: premature EOF"
     ]
     assert ReadingImport.objects.get().status == "rejected"
 
@@ -399,6 +389,177 @@ def test_it_names_the_bad_json_item(meters, payload, expected):
 
     assert errors == [expected]
     assert stored() == {}
+
+
+GOOD_TEXT = json.dumps(GOOD_ITEM)
+TOO_DEEP = "readings.json:2: nested too deep: a reading is an object of plain values in one list (not read further)"
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            f'[{GOOD_TEXT}, {{"meter_id": "PV-0101", "period_start": "2025-03-01T11:00Z", "kwh": [1]}}]',
+            ["readings.json:2: kwh: a list or an object where a value is expected"],
+        ),
+        (
+            f'[{GOOD_TEXT}, {{"meter_id": {{"id": "PV-0101"}}, "period_start": "2025-03-01T11:00Z", "kwh": 1}}]',
+            ["readings.json:2: meter_id: a list or an object where a value is expected"],
+        ),
+        (
+            f"[{GOOD_TEXT}, [[1, 2]], {GOOD_TEXT}]",
+            ["readings.json:2: each reading must be an object with meter_id, period_start and kwh"],
+        ),
+        (
+            f"[{GOOD_TEXT}, " + "[" * 100_000 + "]" * 100_000 + "]",
+            ["readings.json:2: each reading must be an object with meter_id, period_start and kwh", TOO_DEEP],
+        ),
+        (
+            f'[{GOOD_TEXT}, {{"kwh": ' + '{"kwh": ' * 100_000,
+            ["readings.json:2: kwh: a list or an object where a value is expected", TOO_DEEP],
+        ),
+    ],
+    ids=["list as a value", "object as a value", "list as an item", "deep lists", "deep objects"],
+)
+def test_json_nested_beyond_a_list_of_objects_is_named_not_recursed(meters, body, expected):
+    errors = json_errors(body.encode())
+
+    assert errors == expected
+    assert ReadingImport.objects.get().errors == expected
+
+
+@pytest.mark.parametrize("digits", [101, 5000, 1 << 20])
+def test_a_json_number_too_long_for_any_reading_is_an_error(meters, digits):
+    body = f'[{GOOD_TEXT}, {{"meter_id": "PV-0101", "period_start": "2025-03-01T11:00Z", "kwh": {"9" * digits}}}]'
+
+    errors = json_errors(body.encode())
+
+    assert errors == [
+        "readings.json:0: a run of more than 100 digits: no value of a reading is that long (not read further)"
+    ]
+
+
+def test_a_json_number_beyond_the_decimal_range_is_an_error(meters):
+    huge = GOOD_TEXT.replace('"kwh": "1"', '"kwh": 1e99999999999999999999')
+
+    errors = json_errors(f"[{GOOD_TEXT}, {huge}]".encode())
+
+    assert errors == ["readings.json:2: malformed JSON: a number too large to read"]
+
+
+class Trickle:
+    """A body that can only be read piece by piece, and remembers the largest piece asked for."""
+
+    def __init__(self, body: bytes):
+        self.stream = io.BytesIO(body)
+        self.largest = 0
+
+    def read(self, size: int = -1) -> bytes:
+        assert 0 <= size, "the body was read whole"
+        self.largest = max(self.largest, size)
+        return self.stream.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.stream.seek(offset, whence)
+
+
+def test_a_json_body_streams_in_pieces(meters):
+    rows = [{**GOOD_ITEM, "period_start": f"2025-03-{day:02}T{h:02}:00Z"} for day in range(1, 29) for h in range(24)]
+    body = Trickle(json.dumps(rows * 20).encode())
+
+    record = readings_import(sources=[ReadingSource("readings.json", "json", lambda: body)], label="api")
+
+    assert record.rows == 28 * 24 * 20
+    assert body.largest <= 1 << 16
+
+
+def test_a_json_body_may_begin_with_a_bom(meters):
+    body = b"\xef\xbb\xbf" + json.dumps([GOOD_ITEM]).encode()
+
+    record = readings_import(sources=[json_source("readings.json", body)], label="api")
+
+    assert record.inserted == 1
+
+
+@pytest.mark.parametrize("kwh", ["-0", "-0.000", "-.0", "-00.0"])
+def test_minus_zero_in_csv_is_a_reading_of_zero(meters, kwh):
+    record = run_import(readings(f"PV-0101,2025-03-01T10:00Z,{kwh}"))
+
+    assert record.inserted == 1
+    assert stored() == {("PV-0101", hour(10)): Decimal("0")}
+
+
+@pytest.mark.parametrize("kwh", ["-0", "-0.0", '"-0"', '"-0.000"', "-0e2"])
+def test_minus_zero_in_json_is_a_reading_of_zero(meters, kwh):
+    body = f'[{{"meter_id": "PV-0101", "period_start": "2025-03-01T10:00Z", "kwh": {kwh}}}]'.encode()
+
+    readings_import(sources=[json_source("readings.json", body)], label="api")
+
+    assert stored() == {("PV-0101", hour(10)): Decimal("0")}
+
+
+# The hours a reading may have: 2000 to a day ahead of the registry's clock
+
+
+@pytest.fixture
+def now(monkeypatch):
+    instant = dt.datetime(2026, 12, 7, 3, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(clock, "now", lambda: instant)
+    return instant
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0001-01-01T00:00Z", "1999-12-31T23:00Z", "2026-12-08T04:00Z", "9999-12-31T23:00Z", "9999-12-31T23:00+05:00"],
+)
+def test_an_hour_out_of_range_names_the_row_and_the_range(meters, now, text):
+    errors = import_errors(readings(GOOD_ROW, f"PV-0101,{text},1"))
+
+    assert errors == [
+        f"readings.csv:3: period_start: “{text}” is out of range: readings are accepted from 2000-01-01 00:00 UTC "
+        "to a day ahead of now (2026-12-08 03:30 UTC)"
+    ]
+
+
+@pytest.mark.parametrize("text", ["2000-01-01T00:00Z", "2026-12-08T03:00Z"])
+def test_the_first_and_the_last_hours_in_range_load(meters, now, text):
+    record = run_import(readings(f"PV-0101,{text},1"))
+
+    assert record.inserted == 1
+
+
+# What a rejection quotes is stored and shown escaped
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (readings("PV-0101\x00,2025-03-01T10:00Z,1"), "readings.csv:2: meter_id: unknown meter “PV-0101\\u0000”"),
+        (
+            readings("PV-0101,2025-03-01T10:00Z,\x1b[2J"),
+            "readings.csv:2: kwh: “\\u001b[2J” is not a number (use a decimal point)",
+        ),
+        (readings("PV-0101,1", header="meter_id,kwh\x00"), "readings.csv:1: kwh\\u0000: unknown column"),
+    ],
+    ids=["NUL in a value", "terminal escape in a value", "NUL in the header"],
+)
+def test_control_characters_are_recorded_escaped(meters, body, expected):
+    errors = import_errors(body)
+
+    assert errors[0] == expected
+    assert ReadingImport.objects.get(status="rejected").errors[0] == expected
+
+
+# As a JSON string escapes them, and as they are quoted back: the same text.
+@pytest.mark.parametrize("value", ["PV\\u0000", "PV\\u001b[2J", "\\u202ePV"])
+def test_json_escapes_of_control_characters_are_recorded_escaped(meters, value):
+    body = f'[{{"meter_id": "{value}", "period_start": "2025-03-01T10:00Z", "kwh": 1}}]'.encode()
+
+    errors = json_errors(body)
+
+    expected = f"readings.json:1: meter_id: unknown meter “{value}”"
+    assert errors == [expected]
+    assert ReadingImport.objects.get().errors == [expected]
 
 
 # A grid operator's own meters only
