@@ -238,6 +238,8 @@ def load_firms(conn, p) -> int:
             "person_id": "ps.id",
             "role": "o.role",
             "share_percent": "o.share",
+            "filed_full_name": "ps.full_name",
+            "filed_is_pep": "ps.is_pep",
         },
         """
         FROM (SELECT n AS firm_n, 1 + mod(n * 7, %(persons)s) AS person_n, 'beneficial_owner' AS role,

@@ -2,10 +2,14 @@
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Firm, FirmMembership, Ownership, Person
 from registry.selectors import legal_status
+from registry.selectors import owners as owner_selectors
 from registry.services import firms as firm_services
 
 from .base import LegalStatusMixin, RegistryAdmin, decision_action, legal_status_filter
@@ -16,7 +20,24 @@ class OwnershipInline(admin.TabularInline):
     model = Ownership
     extra = 0
     autocomplete_fields = ["person"]
-    fields = ["person", "role", "share_percent"]
+    fields = ["person", "role", "share_percent", "filed_full_name", "filed_is_pep"]
+    # What the firm filed is its word, not the regulator's: the regulator corrects the person instead.
+    readonly_fields = ["filed_full_name", "filed_is_pep"]
+
+
+class FilingInline(admin.TabularInline):
+    """On a person's page: every firm that lists them, with what that firm filed."""
+
+    model = Ownership
+    extra = 0
+    can_delete = False
+    fields = ["firm", "role", "share_percent", "filed_full_name", "filed_is_pep"]
+    readonly_fields = fields
+    verbose_name = _("filing")
+    verbose_name_plural = _("what firms filed about this person")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class FirmMembershipInline(admin.TabularInline):
@@ -36,11 +57,11 @@ class InviteForm(forms.Form):
 class FirmAdmin(LegalStatusMixin, RegistryAdmin):
     export_dataset = "firms"
     legal_status_conditions = legal_status.firm_conditions
-    list_display = ["name", "bin", "legal_status", "region", "origin", "created_at"]
+    list_display = ["name", "bin_or_claim", "legal_status", "region", "origin", "created_at"]
     list_filter = [legal_status_filter(legal_status.firm_conditions), "verification", "origin", "region"]
-    search_fields = ["=bin", "name"]
+    search_fields = ["=bin", "=claimed_bin", "name"]
     inlines = [OwnershipInline, FirmMembershipInline]
-    readonly_fields = ["legal_status", "record", "created_at", "updated_at"]
+    readonly_fields = ["legal_status", "sign_up_check", "record", "created_at", "updated_at"]
     actions = ["verify", "invite_user"]
 
     @decision_action(description=_("Verify (the firm may file in the portal)"))
@@ -55,21 +76,94 @@ class FirmAdmin(LegalStatusMixin, RegistryAdmin):
     def record(self, obj):
         return record_links(firm=obj)
 
+    @admin.display(description=_("BIN"), ordering="bin")
+    def bin_or_claim(self, firm):
+        if firm.bin:
+            return firm.bin
+        return format_html('{} <span class="quiet">({})</span>', firm.claimed_bin, _("not verified"))
+
+    @admin.display(description=_("sign-up check"))
+    def sign_up_check(self, firm):
+        """Before verifying a signed-up firm: does a registered firm hold its BIN, do other sign-ups claim it?"""
+        if firm.pk is None or firm.verification != Firm.Verification.PENDING:
+            return "—"
+        claims = firm_services.firm_sign_up_claims(firm=firm)
+        lines = []
+        if claims["registered"] is not None:
+            holder = claims["registered"]
+            lines.append(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("This BIN belongs to the registered firm"),
+                    reverse("admin:registry_firm_change", args=[holder.pk]),
+                    holder,
+                )
+            )
+        else:
+            lines.append(_("No registered firm holds this BIN."))
+        for other in claims["other_claims"]:
+            lines.append(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("Also claimed by the sign-up"),
+                    reverse("admin:registry_firm_change", args=[other.pk]),
+                    other,
+                )
+            )
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
+
+
+class FilingsFilter(admin.SimpleListFilter):
+    title = _("filings")
+    parameter_name = "filings"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("differ", _("Firms filed this person differently")),
+            ("record", _("A filing differs from the person")),
+            ("shared", _("Listed by several firms")),
+        ]
+
+    def queryset(self, request, queryset):
+        conditions = {
+            "differ": owner_selectors.filings_differ(),
+            "record": Q(differs_from_record=True),
+            "shared": Q(listing_firms__gt=1),
+        }
+        return queryset.filter(conditions[self.value()]) if self.value() in conditions else queryset
+
 
 @admin.register(Person)
 class PersonAdmin(RegistryAdmin):
-    list_display = ["full_name", "person_id", "iin", "is_pep"]
-    list_filter = ["is_pep"]
+    list_display = ["full_name", "person_id", "iin", "is_pep", "firms", "filings"]
+    list_filter = ["is_pep", FilingsFilter]
     search_fields = ["full_name", "=person_id", "=iin"]
+    inlines = [FilingInline]
+
+    def get_queryset(self, request):
+        return owner_selectors.persons_with_filings(super().get_queryset(request))
+
+    @admin.display(description=_("firms"), ordering="listing_firms")
+    def firms(self, person):
+        return person.listing_firms
+
+    @admin.display(description=_("filings"))
+    def filings(self, person):
+        if person.filing_variants > 1:
+            return _("Firms filed this person differently")
+        if person.differs_from_record:
+            return _("A filing differs from the person")
+        return "—"
 
 
 @admin.register(Ownership)
 class OwnershipAdmin(RegistryAdmin):
-    list_display = ["person", "firm", "role", "share_percent"]
-    list_filter = ["role", "person__is_pep"]
-    search_fields = ["person__full_name", "=firm__bin", "firm__name"]
+    list_display = ["person", "firm", "role", "share_percent", "filed_full_name", "filed_is_pep"]
+    list_filter = ["role", "person__is_pep", "filed_is_pep"]
+    search_fields = ["person__full_name", "filed_full_name", "=person__iin", "=firm__bin", "firm__name"]
     autocomplete_fields = ["firm", "person"]
     list_select_related = ["firm", "person"]
+    readonly_fields = ["filed_full_name", "filed_is_pep"]
 
 
 @admin.register(FirmMembership)

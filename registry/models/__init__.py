@@ -9,7 +9,7 @@ from .audit import ExportLog
 from .common import Region
 from .declarations import PowerDeclaration
 from .detection import DetectionRun, DetectionSettings
-from .facilities import Facility, FacilityConnection
+from .facilities import Facility, FacilityConnection, FacilityNumbering
 from .firms import Firm, FirmMembership, Ownership, Person
 from .grid import (
     GridConnection,
@@ -31,6 +31,7 @@ __all__ = [
     "ExportLog",
     "Facility",
     "FacilityConnection",
+    "FacilityNumbering",
     "Firm",
     "FirmMembership",
     "Flag",

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .common import audited, non_negative
-from .facilities import Facility
+from .facilities import Facility, validate_devices
 
 
 class PowerDeclarationPowerSource(models.TextChoices):
@@ -33,7 +33,7 @@ class PowerDeclaration(models.Model):
     month = models.DateField(_("month"), help_text=_("The first day of the month declared."))
     consumed_mwh = models.DecimalField(_("energy consumed, MWh"), max_digits=12, decimal_places=3)
     peak_mw = models.DecimalField(_("peak, MW"), max_digits=10, decimal_places=3, null=True, blank=True)
-    devices = models.PositiveIntegerField(_("devices operating"), null=True, blank=True)
+    devices = models.PositiveIntegerField(_("devices operating"), null=True, blank=True, validators=[validate_devices])
     power_source = models.CharField(
         _("power source"), max_length=16, choices=PowerSource.choices, default=PowerSource.GRID_EXCHANGE
     )

@@ -1,12 +1,17 @@
 """Mining facilities that firms register, and the grid connections (meters) that feed them."""
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .common import Region, audited, non_negative
 from .firms import Firm
 from .grid import GridConnection
+
+# More mining devices than any one site holds (a million ASICs draw some 3 GW): a larger number is a typo.
+DEVICES_MAX = 1_000_000
+validate_devices = MaxValueValidator(DEVICES_MAX, _("At most %(limit_value)s devices: check the number."))
 
 
 @audited
@@ -24,7 +29,7 @@ class Facility(models.Model):
         GridConnection, through="FacilityConnection", related_name="facilities", verbose_name=_("grid connections")
     )
     capacity_mw = models.DecimalField(_("installed capacity, MW"), max_digits=10, decimal_places=3)
-    devices = models.PositiveIntegerField(_("devices"), null=True, blank=True)
+    devices = models.PositiveIntegerField(_("devices"), null=True, blank=True, validators=[validate_devices])
     unverified_meter_ids = ArrayField(
         models.CharField(max_length=64),
         default=list,
@@ -70,3 +75,23 @@ class FacilityConnection(models.Model):
 
     def __str__(self):
         return f"{self.facility.ref} ← {self.connection.meter_id}"
+
+
+class FacilityNumbering(models.Model):
+    """The last facility number a firm was given (F-<BIN>-<n>), so that no reference is ever given twice.
+
+    Not audited: it is bookkeeping behind `facility_ref_next`, which keeps the firm's row locked while a facility
+    is added, so that facilities added at once are numbered one after the other.
+    """
+
+    firm = models.OneToOneField(
+        Firm, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("firm")
+    )
+    last_number = models.PositiveIntegerField(_("last facility number"), default=0)
+
+    class Meta:
+        verbose_name = _("facility numbering")
+        verbose_name_plural = _("facility numbering")
+
+    def __str__(self):
+        return f"{self.firm_id}: {self.last_number}"

@@ -21,7 +21,16 @@ class Firm(models.Model):
         VERIFIED = "verified", _("Verified")
         PENDING = "pending", _("Pending verification")
 
-    bin = models.CharField(_("BIN"), max_length=12, unique=True, validators=[validate_bin])
+    # Empty only while a firm that signed up waits for verification: its BIN is then `claimed_bin`, which
+    # blocks no one (another sign-up, or the registered firm itself) until a regulator has checked it.
+    bin = models.CharField(_("BIN"), max_length=12, unique=True, null=True, blank=True, validators=[validate_bin])
+    claimed_bin = models.CharField(
+        _("BIN given at sign-up"),
+        max_length=12,
+        blank=True,
+        validators=[validate_bin],
+        help_text=_("Checked by a regulator before it becomes the firm's BIN."),
+    )
     name = models.CharField(_("name"), max_length=255)
     region = models.CharField(_("region"), max_length=32, choices=Region.choices)
     address = models.CharField(_("address"), max_length=500, blank=True)
@@ -42,11 +51,17 @@ class Firm(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=twelve_digits("bin"), name="firm_bin_12_digits"),
+            models.CheckConstraint(
+                condition=models.Q(bin__isnull=False) | models.Q(verification="pending"),
+                name="firm_bin_unless_pending",
+            ),
             models.CheckConstraint(condition=models.Q(region__in=Region.values), name="firm_region_known"),
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.bin})"
+        if self.bin:
+            return f"{self.name} ({self.bin})"
+        return _("%(name)s (BIN %(bin)s, not verified)") % {"name": self.name, "bin": self.claimed_bin}
 
 
 @audited
@@ -74,6 +89,12 @@ class Person(models.Model):
 
 @audited
 class Ownership(models.Model):
+    """A person's role in a firm, with the name and PEP marker that firm filed for them.
+
+    The person is the registry's, linked by IIN so that a regulator sees one person across firms; the filing
+    is the firm's own. A firm is shown only its filing, never the person (whom another firm may list too).
+    """
+
     class Role(models.TextChoices):
         BENEFICIAL_OWNER = "beneficial_owner", _("Beneficial owner")
         DIRECTOR = "director", _("Director")
@@ -82,6 +103,8 @@ class Ownership(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="ownerships", verbose_name=_("person"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.BENEFICIAL_OWNER)
     share_percent = models.DecimalField(_("share, %"), max_digits=5, decimal_places=2, null=True, blank=True)
+    filed_full_name = models.CharField(_("full name as the firm filed it"), max_length=255, blank=True)
+    filed_is_pep = models.BooleanField(_("PEP as the firm filed it"), default=False)
 
     class Meta:
         verbose_name = _("ownership")
@@ -92,10 +115,18 @@ class Ownership(models.Model):
                 condition=models.Q(share_percent__isnull=True) | models.Q(share_percent__gte=0, share_percent__lte=100),
                 name="ownership_share_0_100",
             ),
+            models.CheckConstraint(condition=~models.Q(filed_full_name=""), name="ownership_filed_name_not_blank"),
         ]
 
     def __str__(self):
         return f"{self.person} — {self.firm} ({self.get_role_display()})"
+
+    def save(self, *args, **kwargs):
+        if not self.filed_full_name:
+            # Recorded by the regulator (admin, import, demo) rather than filed by the firm: the firm's
+            # filing is the person as the registry has them.
+            self.filed_full_name, self.filed_is_pep = self.person.full_name, self.person.is_pep
+        super().save(*args, **kwargs)
 
 
 class FirmMembership(models.Model):

@@ -5,6 +5,7 @@ transitions are services (registry/services/licences.py).
 """
 
 import datetime as dt
+import uuid
 
 import pgtrigger
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from registry import clock
 
 from .common import audited, non_negative
 from .facilities import Facility
@@ -186,12 +189,21 @@ def _document_storage():
     return storages["documents"]
 
 
+def _document_path(document, filename: str) -> str:
+    """Where a document's file is stored: a random name under the month it came in.
+
+    The name the firm gave is kept in `original_name` (any length, any script) and given back on download;
+    it never reaches the file system, whose names are limited to 255 bytes.
+    """
+    return f"licences/{clock.now():%Y/%m}/{uuid.uuid4().hex}.pdf"
+
+
 @audited
 class LicenceDocument(models.Model):
     """A supporting document of a licence application: a PDF kept outside the web root."""
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="documents", verbose_name=_("licence"))
-    file = models.FileField(_("file"), storage=_document_storage, upload_to="licences/%Y/%m/")
+    file = models.FileField(_("file"), storage=_document_storage, upload_to=_document_path)
     original_name = models.CharField(_("file name"), max_length=255)
     size_bytes = models.PositiveIntegerField(_("size, bytes"))
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)

@@ -5,15 +5,17 @@ import re
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordMixin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from registry.errors import InvalidInput, RegistryError
 from registry.models import Facility, Firm, Licence, Ownership, PowerDeclaration, Region
+from registry.models.facilities import validate_devices
 from registry.services.declarations import declaration_on_file_problem, declaration_problems
-from registry.services.firms import firm_sign_up_problems
+from registry.services.documents import document_name
 from registry.validators import validate_bin
 
 PDF_MAGIC = b"%PDF-"
@@ -68,7 +70,7 @@ class FacilityForm(forms.Form):
         label=_("Longitude"), required=False, min_value=-180, max_value=180, decimal_places=6
     )
     capacity_mw = forms.DecimalField(label=_("Installed capacity, MW"), min_value=0, max_digits=10, decimal_places=3)
-    devices = forms.IntegerField(label=_("Mining devices"), required=False, min_value=0)
+    devices = forms.IntegerField(label=_("Mining devices"), required=False, min_value=0, validators=[validate_devices])
     meter_ids = forms.CharField(
         label=_("Grid meter ids"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -105,17 +107,18 @@ class PdfFilesField(forms.FileField):
         errors = []
         for upload in files:
             upload = super().clean(upload, initial)
+            name = document_name(upload.name)
             limit = settings.DOCUMENT_MAX_BYTES
             if upload.size > limit:
                 errors.append(
                     _("“%(name)s” is %(size).1f MB; the limit is %(limit).0f MB.")
-                    % {"name": upload.name, "size": upload.size / 1e6, "limit": limit / 1e6}
+                    % {"name": name, "size": upload.size / 1e6, "limit": limit / 1e6}
                 )
                 continue
             head = upload.read(len(PDF_MAGIC))
             upload.seek(0)
             if not upload.name.lower().endswith(".pdf") or head != PDF_MAGIC:
-                errors.append(_("“%(name)s” is not a PDF file.") % {"name": upload.name})
+                errors.append(_("“%(name)s” is not a PDF file.") % {"name": name})
         if errors:
             raise forms.ValidationError(errors)
         return files
@@ -146,6 +149,7 @@ class DeclarationForm(forms.Form):
         label=_("Devices operating"),
         required=False,
         min_value=0,
+        validators=[validate_devices],
         error_messages={"min_value": _("The number of devices cannot be negative.")},
     )
     power_source = forms.ChoiceField(label=_("Power source"), choices=PowerDeclaration.PowerSource.choices)
@@ -183,36 +187,30 @@ class AnswerForm(forms.Form):
     answer = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class SignUpForm(UserCreationForm):
+class SignUpForm(SetPasswordMixin, forms.Form):
+    """A firm's registration. It has no login-name field and checks nothing against the registry, so its
+    answers tell no one which BINs, names or addresses are known (firm_sign_up)."""
+
     bin = forms.CharField(
         label=_("BIN"),
         max_length=12,
         validators=[validate_bin],
-        help_text=_("Your firm's 12-digit business identification number."),
+        help_text=_("Your firm's 12-digit business identification number. The regulator checks it."),
     )
     firm_name = forms.CharField(label=_("Firm name"), max_length=255)
     region = forms.ChoiceField(label=_("Region"), choices=Region.choices)
-    email = forms.EmailField(label=_("Email"))
     contact_person = forms.CharField(label=_("Contact person"), max_length=255)
+    email = forms.EmailField(label=_("Email"), help_text=_("Your login name is made from it and shown next."))
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
-
-    field_order = [
-        "bin",
-        "firm_name",
-        "region",
-        "contact_person",
-        "email",
-        "phone",
-        "username",
-        "password1",
-        "password2",
-    ]
+    password1, password2 = SetPasswordMixin.create_password_fields()
 
     def clean(self):
         data = super().clean()
-        if data.get("bin"):
-            for field, message in firm_sign_up_problems(bin=data["bin"]).items():
-                self.add_error(field, message)
+        self.validate_passwords()
+        # The password is checked against what the person typed (Django's similarity rule), as for any user.
+        self.validate_password_for_user(
+            get_user_model()(email=data.get("email", ""), first_name=data.get("contact_person", ""))
+        )
         return data
 
 

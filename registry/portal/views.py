@@ -57,7 +57,7 @@ class ProfileView(FirmUserMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["readonly"] = [
-            (_("BIN"), self.firm.bin),
+            (_("BIN"), self.firm.bin or _("%(bin)s (not verified yet)") % {"bin": self.firm.claimed_bin}),
             (_("Name"), self.firm.name),
             (_("Region"), self.firm.get_region_display()),
         ]
@@ -68,7 +68,8 @@ class OwnerListView(FirmUserMixin, ListView):
     template_name = "portal/owners.html"
 
     def get_queryset(self):
-        return Ownership.objects.filter(firm=self.firm).select_related("person").order_by("role", "person__full_name")
+        """The firm's own filings: never the registry's person, whom another firm may list too."""
+        return Ownership.objects.filter(firm=self.firm).order_by("role", "filed_full_name", "pk")
 
 
 class OwnerFormView(FirmUserMixin, FormView):
@@ -87,13 +88,12 @@ class OwnerFormView(FirmUserMixin, FormView):
         ownership = self.get_ownership()
         if ownership is None:
             return {}
-        person = ownership.person
         return {
-            "full_name": person.full_name,
-            "iin": person.iin,
+            "full_name": ownership.filed_full_name,
+            "iin": ownership.person.iin,
             "role": ownership.role,
             "share_percent": ownership.share_percent,
-            "is_pep": person.is_pep,
+            "is_pep": ownership.filed_is_pep,
         }
 
     def get_context_data(self, **kwargs):
@@ -337,12 +337,18 @@ class SignUpView(FormView):
                 email=data["email"],
                 contact_person=data["contact_person"],
                 phone=data["phone"],
-                username=data["username"],
                 password=data["password1"],
             )
         except RegistryError as error:
             forms.show_refusal(form, error)
             return self.form_invalid(form)
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, _("Your firm is registered. The regulator will verify it before you can file."))
+        messages.success(
+            self.request,
+            _(
+                "Your firm is registered. Your login name is %(username)s: keep it with your password. The "
+                "regulator will verify your firm and its BIN before you can file."
+            )
+            % {"username": user.get_username()},
+        )
         return redirect(reverse("portal:dashboard"))

@@ -2,15 +2,37 @@
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from registry.models import Facility, FacilityConnection, Firm, GridConnection
 
 
 def facility_ref_next(*, firm: Firm) -> str:
-    """A new facility reference for a firm: F-<BIN>-<n>."""
-    taken = Facility.objects.filter(ref__startswith=f"F-{firm.bin}-").count()
-    return f"F-{firm.bin}-{taken + 1}"
+    """A new facility reference for a firm, F-<BIN>-<n>: never one given before (call inside a transaction).
+
+    n is one more than the firm's last number (FacilityNumbering), and than any F-<BIN>-<n> in the registry
+    (an import may have brought some). The firm's numbering row stays locked until the transaction ends, so
+    two facilities added at once get consecutive numbers, and a deleted facility's reference is not given
+    again: flags and exports name facilities by reference.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO registry_facilitynumbering AS numbering (firm_id, last_number)
+            SELECT %(firm)s, coalesce(max(substr(ref, %(digits_from)s)::int), 0) + 1
+              FROM registry_facility WHERE ref ~ %(pattern)s
+            ON CONFLICT (firm_id) DO UPDATE
+               SET last_number = greatest(numbering.last_number + 1, EXCLUDED.last_number)
+            RETURNING last_number
+            """,
+            {
+                "firm": firm.pk,
+                "digits_from": len(f"F-{firm.bin}-") + 1,
+                "pattern": rf"^F-{firm.bin}-[0-9]{{1,9}}$",
+            },
+        )
+        (number,) = cursor.fetchone()
+    return f"F-{firm.bin}-{number}"
 
 
 @transaction.atomic

@@ -1,39 +1,38 @@
 """Firms and their portal users: sign-up, verification, invitations, profile."""
 
+import secrets
 import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from registry.errors import InvalidInput, RegistryError
+from registry.errors import RegistryError
 from registry.models import Firm, FirmMembership, Ownership, Person
 
 User = get_user_model()
 
 
-def firm_sign_up_problems(*, bin: str) -> dict[str, str]:
-    """What stops a firm signing up, field by field (empty when it may)."""
-    if Firm.objects.filter(bin=bin).exists():
-        return {"bin": _("A firm with this BIN is already registered: ask one of its users to invite you.")}
-    return {}
-
-
 @transaction.atomic
 def firm_sign_up(
-    *, bin: str, name: str, region: str, email: str, contact_person: str, phone: str, username: str, password: str
+    *, bin: str, name: str, region: str, email: str, contact_person: str, phone: str, password: str
 ) -> User:
-    """Register a new firm and its first user; the firm is pending until a regulator verifies it."""
-    if problems := firm_sign_up_problems(bin=bin):
-        raise InvalidInput(problems)
+    """Register a firm and its first user; the firm is pending until a regulator verifies it.
+
+    Nothing here tells the person signing up whether the BIN or anything else is already known: the BIN is
+    only claimed (`Firm.claimed_bin`), and blocks no one, until firm_verify checks it; the login name is
+    made here (firm_login_name), so no one learns which names are taken.
+    """
     firm = Firm.objects.create(
-        bin=bin,
+        bin=None,
+        claimed_bin=bin,
         name=name,
         region=region,
         email=email,
@@ -41,18 +40,56 @@ def firm_sign_up(
         phone=phone,
         verification=Firm.Verification.PENDING,
     )
-    user = User.objects.create_user(username=username, email=email, password=password)
+    user = User.objects.create_user(username=firm_login_name(email), email=email, password=password)
     FirmMembership.objects.create(user=user, firm=firm)
     return user
 
 
+def firm_login_name(email: str) -> str:
+    """A new, unused login name from an email address: `gulnara-4821` for gulnara@gamma.kz."""
+    stem = slugify(email.split("@", 1)[0])[:20].strip("-") or "firm"
+    while True:
+        username = f"{stem}-{secrets.randbelow(9000) + 1000}"
+        if not User.objects.filter(username__iexact=username).exists():
+            return username
+
+
+def firm_sign_up_claims(*, firm: Firm) -> dict:
+    """What a regulator checks before verifying a signed-up firm: who else holds or claims its BIN."""
+    if not firm.claimed_bin:
+        return {"registered": None, "other_claims": []}
+    return {
+        "registered": Firm.objects.filter(bin=firm.claimed_bin).first(),
+        "other_claims": list(
+            Firm.objects.filter(claimed_bin=firm.claimed_bin, verification=Firm.Verification.PENDING)
+            .exclude(pk=firm.pk)
+            .order_by("created_at")
+        ),
+    }
+
+
+@transaction.atomic
 def firm_verify(*, firm: Firm) -> bool:
-    """Let a signed-up firm file; return whether it was pending."""
-    return bool(
-        Firm.objects.filter(pk=firm.pk, verification=Firm.Verification.PENDING).update(
-            verification=Firm.Verification.VERIFIED
+    """Let a signed-up firm file, its claimed BIN becoming its own; return whether it was pending.
+
+    Refused while a registered firm holds that BIN: the person who signed up is then invited to that firm
+    (if they belong to it), and this sign-up deleted.
+    """
+    firm = Firm.objects.select_for_update().get(pk=firm.pk)
+    if firm.verification != Firm.Verification.PENDING:
+        return False
+    if firm.claimed_bin and (holder := Firm.objects.filter(bin=firm.claimed_bin).first()):
+        raise RegistryError(
+            _(
+                "BIN %(bin)s belongs to the registered firm %(firm)s: invite this person from that firm's page if "
+                "they act for it, and delete this sign-up."
+            )
+            % {"bin": firm.claimed_bin, "firm": holder}
         )
-    )
+    firm.bin = firm.bin or firm.claimed_bin
+    firm.verification = Firm.Verification.VERIFIED
+    firm.save(update_fields=["bin", "verification", "updated_at"])
+    return True
 
 
 @transaction.atomic
@@ -97,28 +134,45 @@ def firm_profile_update(*, firm: Firm, address: str, email: str, phone: str, con
 def owner_save(
     *, firm: Firm, full_name: str, iin: str, role: str, share_percent, is_pep: bool, ownership: Ownership | None = None
 ) -> Ownership:
-    """Add or change a beneficial owner or director of a firm.
+    """Add or change a beneficial owner or director of a firm, as the firm files them.
 
-    A person already in the registry (same IIN) is linked, not duplicated;
-    their name and PEP marker change only if no other firm lists them, so one
-    firm's entry never rewrites another's.
+    The name and PEP marker are the firm's filing, kept on its own ownership row: the firm is shown only
+    that, never the registry's person nor what another firm filed. The person is linked by IIN (the
+    regulator follows one person across firms); a filing makes a new person when no one has the IIN, and
+    never changes a person already in the registry: where filings and the person differ, a regulator
+    looks (the admin shows it).
     """
-    person = ownership.person if ownership else None
-    if person is None and iin:
-        person = Person.objects.filter(iin=iin).first()
-    if person is None:
-        person = Person(person_id=f"IIN-{iin}" if iin else f"P-{uuid.uuid4().hex[:12]}")
-    shared = person.pk is not None and Ownership.objects.filter(person=person).exclude(firm=firm).exists()
-    if not shared:
-        person.full_name, person.iin, person.is_pep = full_name, iin, is_pep
-        person.save()
+    person = _owner_person(iin=iin, full_name=full_name, is_pep=is_pep, current=ownership.person if ownership else None)
     duplicate = Ownership.objects.filter(firm=firm, person=person, role=role)
     if ownership is not None:
         duplicate = duplicate.exclude(pk=ownership.pk)
     if duplicate.exists():
         raise RegistryError(_("This person is already listed in this role."))
     if ownership is None:
-        ownership = Ownership(firm=firm, person=person)
-    ownership.role, ownership.share_percent = role, share_percent
+        ownership = Ownership(firm=firm)
+    ownership.person, ownership.role, ownership.share_percent = person, role, share_percent
+    ownership.filed_full_name, ownership.filed_is_pep = full_name, is_pep
     ownership.save()
+    # A firm files one name for one person: its row for them in their other role says the same.
+    Ownership.objects.filter(firm=firm, person=person).exclude(pk=ownership.pk).exclude(
+        filed_full_name=full_name, filed_is_pep=is_pep
+    ).update(filed_full_name=full_name, filed_is_pep=is_pep)
     return ownership
+
+
+def _owner_person(*, iin: str, full_name: str, is_pep: bool, current: Person | None) -> Person:
+    """The registry's person a filing is about: the same while the IIN stays, else whoever has the IIN, else new."""
+    if current is not None and current.iin == iin:
+        return current
+    if iin and (known := Person.objects.filter(iin=iin).order_by("pk").first()):
+        return known
+    values = {"full_name": full_name, "iin": iin, "is_pep": is_pep}
+    if iin:
+        try:
+            with transaction.atomic():
+                return Person.objects.create(person_id=f"IIN-{iin}", **values)
+        except IntegrityError:
+            # Another firm filed this IIN a moment ago (link to that person), or the id is an older person's.
+            if known := Person.objects.filter(iin=iin).order_by("pk").first():
+                return known
+    return Person.objects.create(person_id=f"P-{uuid.uuid4().hex[:12]}", **values)

@@ -43,10 +43,13 @@ def _required(reason: str) -> str:
     return reason
 
 
-@transaction.atomic
 def licence_apply(*, firm, facilities, capacity_mw, subtype: str, documents, user=None) -> Licence:
-    """A firm applies for a licence over some of its facilities, with supporting PDFs."""
-    from registry.models import LicenceCoverage, LicenceDocument
+    """A firm applies for a licence over some of its facilities, with supporting PDFs.
+
+    The PDFs are written as the rows are; if the application fails, they are removed again.
+    """
+    from registry.models import LicenceCoverage
+    from registry.services.documents import DocumentFiles
 
     if firm.verification != firm.Verification.VERIFIED:
         raise RegistryError(_("Your firm is waiting for verification by the regulator."))
@@ -54,12 +57,11 @@ def licence_apply(*, firm, facilities, capacity_mw, subtype: str, documents, use
         raise RegistryError(_("Choose the facilities the licence is for."))
     if any(facility.firm_id != firm.pk for facility in facilities):
         raise RegistryError(_("A licence covers only your own facilities."))
-    licence = Licence.objects.create(firm=firm, capacity_mw=capacity_mw, subtype=subtype, status=S.APPLIED)
-    LicenceCoverage.objects.bulk_create(LicenceCoverage(licence=licence, facility=f) for f in facilities)
-    for upload in documents:
-        LicenceDocument.objects.create(
-            licence=licence, file=upload, original_name=upload.name[:255], size_bytes=upload.size, uploaded_by=user
-        )
+    with DocumentFiles() as files, transaction.atomic():
+        licence = Licence.objects.create(firm=firm, capacity_mw=capacity_mw, subtype=subtype, status=S.APPLIED)
+        LicenceCoverage.objects.bulk_create(LicenceCoverage(licence=licence, facility=f) for f in facilities)
+        for upload in documents:
+            files.add(licence=licence, upload=upload, user=user)
     return licence
 
 

@@ -1,9 +1,11 @@
 """A firm that signs up is pending: it completes its profile and owners, and files once a regulator verifies it."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from registry.models import Facility, Firm, Licence, Ownership, PowerDeclaration
@@ -31,7 +33,6 @@ def sign_up(client):
             "contact_person": "Gulnara Akhmetova",
             "email": "gulnara@gamma.test",
             "phone": "",
-            "username": "gulnara",
             "password1": PASSWORD,
             "password2": PASSWORD,
         },
@@ -51,7 +52,7 @@ def gulnara_client(db):
 @pytest.fixture
 def gamma(gulnara_client) -> Firm:
     """The signed-up firm, with a facility the regulator already has on file (so filing would be possible)."""
-    firm = Firm.objects.get(bin=BIN_C)
+    firm = Firm.objects.get(claimed_bin=BIN_C)
     FacilityFactory(ref="FAC-C1", firm=firm, name="Gamma hall", region="almaty", capacity_mw=Decimal("2"))
     return firm
 
@@ -62,12 +63,16 @@ def test_signing_up_logs_in_to_a_dashboard_with_the_pending_notice(db):
     response = sign_up(client)
 
     page = Page(response)
-    firm = Firm.objects.get(bin=BIN_C)
+    firm = Firm.objects.get(claimed_bin=BIN_C)
+    username = firm.members.get().user.username
     assert response.redirect_chain == [(reverse("portal:dashboard"), 302)]
-    assert page.messages() == ["Your firm is registered. The regulator will verify it before you can file."]
+    assert page.messages() == [
+        f"Your firm is registered. Your login name is {username}: keep it with your password. The regulator will "
+        "verify your firm and its BIN before you can file."
+    ]
+    assert re.fullmatch(r"gulnara-\d{4}", username)
     assert PENDING_NOTICE in page.text
-    assert (firm.name, firm.verification) == ("Gamma Compute LLP", "pending")
-    assert firm.members.get().user.username == "gulnara"
+    assert (firm.name, firm.verification, firm.bin) == ("Gamma Compute LLP", "pending", None)
 
 
 def test_a_pending_firms_dashboard_offers_no_filing(gulnara_client, gamma):
@@ -145,9 +150,9 @@ def test_the_regulators_verify_action_verifies_the_firm(regulator_client, gamma)
     response = verify(regulator_client, gamma)
 
     gamma.refresh_from_db()
-    assert gamma.verification == "verified"
+    assert (gamma.verification, gamma.bin) == ("verified", BIN_C)
     assert Page(response).admin_messages() == [
-        "Verify (the firm may file in the portal): Gamma Compute LLP (500080636080)"
+        "Verify (the firm may file in the portal): Gamma Compute LLP (BIN 500080636080, not verified)"
     ]
 
 
@@ -171,3 +176,77 @@ def test_once_verified_the_firm_applies_for_a_licence(gulnara_client, regulator_
     licence = Licence.objects.get(firm=gamma)
     assert response.status_code == 302
     assert licence.status == "applied"
+
+
+# ---------------------------------------------------------------- a sign-up claims its BIN, it does not take it
+
+
+def sign_up_as(client, *, bin, email):
+    return client.post(
+        reverse("accounts:signup"),
+        {
+            "bin": bin,
+            "firm_name": "Claimant LLP",
+            "region": "almaty",
+            "contact_person": "Claimant",
+            "email": email,
+            "phone": "",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+        follow=True,
+    )
+
+
+def test_a_sign_up_with_a_registered_bin_reads_exactly_like_a_new_one(firm_a):
+    new = Page(sign_up_as(english_client(), bin=BIN_C, email="one@claim.test"))
+    registered = Page(sign_up_as(english_client(), bin=firm_a.bin, email="one@claim.test"))
+
+    def without_login_name(page):
+        return [re.sub(r"one-\d{4}", "LOGIN", message) for message in page.messages()]
+
+    assert without_login_name(registered) == without_login_name(new)
+    assert PENDING_NOTICE in registered.text and firm_a.name not in registered.text
+    assert Firm.objects.get(bin=firm_a.bin) == firm_a  # the registered firm keeps its BIN
+    assert Firm.objects.filter(claimed_bin=firm_a.bin, bin=None, verification="pending").count() == 1
+
+
+def test_the_sign_up_page_asks_for_no_login_name_so_none_can_be_found_taken(db):
+    page = Page(english_client().get(reverse("accounts:signup")))
+    assert page.root.find("input", name="username") is None
+
+    sign_up_as(english_client(), bin=BIN_C, email="same@claim.test")
+    sign_up_as(english_client(), bin=BIN_C, email="same@claim.test")
+
+    usernames = sorted(User.objects.filter(email="same@claim.test").values_list("username", flat=True))
+    assert len(usernames) == 2 and len(set(usernames)) == 2
+
+
+def test_a_claimed_bin_blocks_no_one_until_a_regulator_verifies_it(regulator_client):
+    sign_up_as(english_client(), bin=BIN_C, email="squatter@claim.test")
+    sign_up_as(english_client(), bin=BIN_C, email="real@gamma.test")
+    squatter, real = Firm.objects.filter(claimed_bin=BIN_C).order_by("created_at")
+
+    page = Page(regulator_client.get(reverse("admin:registry_firm_change", args=[real.pk])))
+    assert "No registered firm holds this BIN." in page.text
+    assert f"Also claimed by the sign-up {squatter}" in page.text
+
+    verify(regulator_client, real)
+    real.refresh_from_db()
+    assert (real.bin, real.verification) == (BIN_C, "verified")
+
+    response = verify(regulator_client, squatter)
+    squatter.refresh_from_db()
+    assert (squatter.bin, squatter.verification) == (None, "pending")
+    assert (
+        f"BIN {BIN_C} belongs to the registered firm {real}: invite this person from that firm's page if they "
+        "act for it, and delete this sign-up."
+    ) in Page(response).admin_messages()[0]
+
+
+def test_the_public_register_knows_nothing_of_a_pending_claim(db):
+    sign_up_as(english_client(), bin=BIN_C, email="one@claim.test")
+
+    response = english_client().get(reverse("public:check"), {"q": BIN_C})
+
+    assert "Claimant LLP" not in response.content.decode()

@@ -77,35 +77,18 @@ def test_a_month_filed_after_the_form_checked_is_refused_beside_the_month_in_the
     assert PowerDeclaration.objects.get().consumed_mwh == Decimal("900")
 
 
-def test_a_sign_up_with_a_registered_bin_reads_as_the_service_says(client, firm_a):
-    message = "A firm with this BIN is already registered: ask one of its users to invite you."
-    with pytest.raises(InvalidInput) as refused:
-        firms.firm_sign_up(
-            bin=BIN_A,
-            name="Copy LLP",
-            region="almaty",
-            email="copy@copy.test",
-            contact_person="Copy",
-            phone="",
-            username="copy",
-            password=PASSWORD,
-        )
-    assert refused.value.problems == {"bin": message}
-
-    response = client.post(
-        reverse("accounts:signup"),
-        {
-            "bin": BIN_A,
-            "firm_name": "Copy LLP",
-            "region": "almaty",
-            "contact_person": "Copy",
-            "email": "copy@copy.test",
-            "username": "copy",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
+def test_a_sign_up_with_a_registered_bin_is_answered_like_any_other(client, firm_a):
+    """Sign-up does not say which BINs are registered: the registered firm's BIN is only claimed."""
+    user = firms.firm_sign_up(
+        bin=BIN_A,
+        name="Copy LLP",
+        region="almaty",
+        email="copy@copy.test",
+        contact_person="Copy",
+        phone="",
+        password=PASSWORD,
     )
 
-    assert response.status_code == 200
-    assert Page(response).field_errors("bin") == [message]
-    assert list(Firm.objects.values_list("bin", flat=True)) == [BIN_A]
+    claim = user.firm_membership.firm
+    assert (claim.bin, claim.claimed_bin, claim.verification) == (None, BIN_A, "pending")
+    assert Firm.objects.get(bin=BIN_A) == firm_a
