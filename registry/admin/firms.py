@@ -62,6 +62,12 @@ class FirmAdmin(LegalStatusMixin, RegistryAdmin):
     search_fields = ["=bin", "=claimed_bin", "name"]
     inlines = [OwnershipInline, FirmMembershipInline]
     readonly_fields = ["legal_status", "sign_up_check", "record", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A firm's verification and the BIN it claimed change only through the Verify action, which checks them.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "claimed_bin", "verification"] if obj is not None else fields
+
     actions = ["verify", "invite_user"]
 
     @decision_action(description=_("Verify (the firm may file in the portal)"))

@@ -250,3 +250,32 @@ def test_the_public_register_knows_nothing_of_a_pending_claim(db):
     response = english_client().get(reverse("public:check"), {"q": BIN_C})
 
     assert "Claimant LLP" not in response.content.decode()
+
+
+def test_a_regulator_cannot_verify_a_sign_up_by_editing_its_page(regulator_client):
+    sign_up_as(english_client(), bin=BIN_C, email="one@claim.test")
+    claim = Firm.objects.get(claimed_bin=BIN_C)
+    url = reverse("admin:registry_firm_change", args=[claim.pk])
+
+    page = Page(regulator_client.get(url))
+    assert page.root.find("select", name="verification") is None
+    assert page.root.find("input", name="claimed_bin") is None
+
+    response = regulator_client.post(
+        url,
+        {
+            "name": claim.name,
+            "region": claim.region,
+            "origin": claim.origin,
+            "verification": "verified",
+            "claimed_bin": "291417776310",
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ("ownerships", "members")
+                for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+            },
+        },
+    )
+    assert response.status_code == 302  # saved: the other fields were taken, these two ignored
+    claim.refresh_from_db()
+    assert (claim.verification, claim.claimed_bin) == ("pending", BIN_C)
