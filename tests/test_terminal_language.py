@@ -46,9 +46,9 @@ def manage(*args, **locale):
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
-        ({"LANG": "en_US.UTF-8"}, "unknown time zone “Nowhere”: use an IANA name such as Asia/Almaty"),
-        ({"LANG": "C.UTF-8"}, "unknown time zone “Nowhere”: use an IANA name such as Asia/Almaty"),
-        ({"LANG": "ru_RU.UTF-8"}, "неизвестный часовой пояс «Nowhere»: укажите имя IANA, например Asia/Almaty"),
+        ({"LANG": "en_US.UTF-8"}, "“Nowhere” is not a time zone: use an IANA name such as Asia/Almaty."),
+        ({"LANG": "C.UTF-8"}, "“Nowhere” is not a time zone: use an IANA name such as Asia/Almaty."),
+        ({"LANG": "ru_RU.UTF-8"}, "«Nowhere» — не часовой пояс: укажите имя IANA, например Asia/Almaty."),
     ],
 )
 def test_a_command_answers_in_the_terminals_language(locale, message):

@@ -64,9 +64,16 @@ class FirmAdmin(LegalStatusMixin, RegistryAdmin):
     readonly_fields = ["legal_status", "sign_up_check", "record", "created_at", "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        # A firm's verification and the BIN it claimed change only through the Verify action, which checks them.
+        # A firm's verification and its BIN change only through the Verify action, which checks the claimed BIN.
         fields = super().get_readonly_fields(request, obj)
-        return [*fields, "claimed_bin", "verification"] if obj is not None else fields
+        if obj is None:
+            return fields
+        return [
+            *fields,
+            "claimed_bin",
+            "verification",
+            *(["bin"] if obj.verification == Firm.Verification.PENDING else []),
+        ]
 
     actions = ["verify", "invite_user"]
 

@@ -185,7 +185,7 @@ HOUSEHOLD_STREETS = ["ул. Абая", "ул. Сатпаева", "пр. Наза
 
 @dataclass
 class DemoSummary:
-    firms: int
+    firms: int  # licensed or applying (registered) firms
     facilities: int
     licences: int
     connections: int
@@ -320,8 +320,8 @@ def demo_seed(
     firm_user = User.objects.get(username="firm")
     FirmMembership.objects.create(user=firm_user, firm=firms[0])
     return DemoSummary(
-        # The firms the seed's message counts: the licensed or applying ones and the campaign's operators.
-        firms=Firm.objects.filter(origin=Firm.Origin.REGISTERED).count() + campaign,
+        # The licensed or applying firms; the campaign's operators are counted apart, the recent closures not at all.
+        firms=Firm.objects.filter(origin=Firm.Origin.REGISTERED).count(),
         facilities=len(facilities),
         licences=len(licences),
         connections=GridConnection.objects.count(),

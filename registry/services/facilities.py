@@ -3,7 +3,9 @@
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
+from registry.errors import RegistryError
 from registry.models import Facility, FacilityConnection, Firm, GridConnection
 
 
@@ -56,6 +58,8 @@ def facility_save(
     (unknown, or registered to someone else) is kept for a regulator to
     verify, so no firm can cover another's meter.
     """
+    if not firm.bin:  # a signed-up firm's BIN is only claimed until a regulator verifies it
+        raise RegistryError(_("Your firm is waiting for verification by the regulator."))
     already = (
         dict(facility.connections.filter(meter_id__in=meter_ids).values_list("meter_id", "id")) if facility else {}
     )

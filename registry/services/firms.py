@@ -46,12 +46,18 @@ def firm_sign_up(
 
 
 def firm_login_name(email: str) -> str:
-    """A new, unused login name from an email address: `gulnara-4821` for gulnara@gamma.kz."""
+    """A new, unused login name from an email address: `gulnara-4821` for gulnara@gamma.kz.
+
+    Four digits first (easy to keep); where a common stem (info, or a Cyrillic address, which slugifies to
+    "firm") has used them up, six hex characters, of which there are 16 million.
+    """
     stem = slugify(email.split("@", 1)[0])[:20].strip("-") or "firm"
-    while True:
-        username = f"{stem}-{secrets.randbelow(9000) + 1000}"
+    for attempt in range(40):
+        suffix = secrets.randbelow(9000) + 1000 if attempt < 20 else secrets.token_hex(3)
+        username = f"{stem}-{suffix}"
         if not User.objects.filter(username__iexact=username).exists():
             return username
+    raise RegistryError(_("No login name could be made: please try again."))
 
 
 def firm_sign_up_claims(*, firm: Firm) -> dict:
@@ -59,7 +65,7 @@ def firm_sign_up_claims(*, firm: Firm) -> dict:
     if not firm.claimed_bin:
         return {"registered": None, "other_claims": []}
     return {
-        "registered": Firm.objects.filter(bin=firm.claimed_bin).first(),
+        "registered": _bin_holder(firm),
         "other_claims": list(
             Firm.objects.filter(claimed_bin=firm.claimed_bin, verification=Firm.Verification.PENDING)
             .exclude(pk=firm.pk)
@@ -78,18 +84,32 @@ def firm_verify(*, firm: Firm) -> bool:
     firm = Firm.objects.select_for_update().get(pk=firm.pk)
     if firm.verification != Firm.Verification.PENDING:
         return False
-    if firm.claimed_bin and (holder := Firm.objects.filter(bin=firm.claimed_bin).first()):
-        raise RegistryError(
-            _(
-                "BIN %(bin)s belongs to the registered firm %(firm)s: invite this person from that firm's page if "
-                "they act for it, and delete this sign-up."
-            )
-            % {"bin": firm.claimed_bin, "firm": holder}
-        )
+    if firm.claimed_bin and (holder := _bin_holder(firm)):
+        raise _held_by(firm, holder)
     firm.bin = firm.bin or firm.claimed_bin
     firm.verification = Firm.Verification.VERIFIED
-    firm.save(update_fields=["bin", "verification", "updated_at"])
+    try:
+        with transaction.atomic():
+            firm.save(update_fields=["bin", "verification", "updated_at"])
+    except IntegrityError:
+        # Another sign-up claiming the same BIN was verified in the same moment.
+        raise _held_by(firm, _bin_holder(firm)) from None
     return True
+
+
+def _bin_holder(firm: Firm) -> Firm | None:
+    """The registered firm, other than this one, whose BIN this firm claims."""
+    return Firm.objects.filter(bin=firm.claimed_bin).exclude(pk=firm.pk).first()
+
+
+def _held_by(firm: Firm, holder: Firm | None) -> RegistryError:
+    return RegistryError(
+        _(
+            "BIN %(bin)s belongs to the registered firm %(firm)s: invite this person from that firm's page if "
+            "they act for it, and delete this sign-up."
+        )
+        % {"bin": firm.claimed_bin, "firm": holder}
+    )
 
 
 @transaction.atomic

@@ -269,6 +269,7 @@ def test_a_regulator_cannot_verify_a_sign_up_by_editing_its_page(regulator_clien
             "origin": claim.origin,
             "verification": "verified",
             "claimed_bin": "291417776310",
+            "bin": BIN_C,
             **{
                 f"{prefix}-{key}": value
                 for prefix in ("ownerships", "members")
@@ -278,4 +279,35 @@ def test_a_regulator_cannot_verify_a_sign_up_by_editing_its_page(regulator_clien
     )
     assert response.status_code == 302  # saved: the other fields were taken, these two ignored
     claim.refresh_from_db()
-    assert (claim.verification, claim.claimed_bin) == ("pending", BIN_C)
+    assert (claim.verification, claim.claimed_bin, claim.bin) == ("pending", BIN_C, None)
+
+
+def test_a_login_name_stem_whose_four_digit_names_are_taken_gets_a_longer_one(db, monkeypatch):
+    from registry.services import firms
+
+    User.objects.create_user("info-1234")
+    monkeypatch.setattr(firms.secrets, "randbelow", lambda _n: 234)  # every four-digit draw is info-1234
+
+    assert re.fullmatch(r"info-[0-9a-f]{6}", firms.firm_login_name("info@gamma.kz"))
+
+
+def test_a_pending_firm_cannot_save_a_facility_even_past_the_portal(db):
+    from registry.errors import RegistryError
+    from registry.services.facilities import facility_save
+
+    sign_up_as(english_client(), bin=BIN_C, email="one@claim.test")
+    claim = Firm.objects.get(claimed_bin=BIN_C)
+
+    with pytest.raises(RegistryError, match="waiting for verification"):
+        facility_save(
+            firm=claim,
+            name="Hall",
+            region="almaty",
+            address="",
+            latitude=None,
+            longitude=None,
+            capacity_mw=Decimal("1"),
+            devices=None,
+            meter_ids=[],
+        )
+    assert not Facility.objects.filter(firm=claim).exists()

@@ -319,3 +319,15 @@ def test_the_command_says_what_it_would_do_and_refuses_a_bad_month(year_of_readi
         with pytest.raises(CommandError, match="open flag|detection|no readings"):
             call_command("archive_readings", "--month", "2019-01")
     assert dt.date(2026, 1, 1) in readings_months()
+
+
+def test_a_dry_run_without_a_month_makes_no_partition(db, capsys):
+    ahead = partitions.clock.next_month(partitions.clock.next_month(dt.date.today().replace(day=1)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS registry_meterreading_p{ahead:%Y%m}")
+    before = set(readings_months())
+
+    with override("en"):
+        call_command("archive_readings", "--dry-run")
+
+    assert set(readings_months()) == before and ahead not in before

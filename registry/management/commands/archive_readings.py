@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, month, directory, dry_run, verbosity=1, **options):
         months = [self._month(text) for text in month] if month else readings_months_due_for_archive()
-        if not month:
+        if not month and not dry_run:  # a dry run changes nothing, not even the months ahead
             readings_partitions_ahead()
         if not months:
             self.stdout.write(

@@ -5,6 +5,7 @@ import zoneinfo
 from pathlib import Path
 
 import pghistory
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -14,7 +15,7 @@ from registry.errors import ImportRejected
 from registry.management.progress import progress
 from registry.services.csvfiles import MAX_ERRORS
 from registry.services.readings import MERGE, READ, READ_AGAIN, ReadingSource, path_source, readings_import
-from registry.validators import time_zone_names
+from registry.validators import validate_time_zone
 
 
 class Command(BaseCommand):
@@ -71,8 +72,10 @@ class Command(BaseCommand):
             )
 
     def zone(self, name: str) -> zoneinfo.ZoneInfo:
-        if name not in time_zone_names():
-            raise CommandError(_("unknown time zone “%(zone)s”: use an IANA name such as Asia/Almaty") % {"zone": name})
+        try:
+            validate_time_zone(name)
+        except ValidationError as error:
+            raise CommandError(error.messages[0]) from None
         return zoneinfo.ZoneInfo(name)
 
     def source(self, name: str, spool_dir: Path, *, zone: zoneinfo.ZoneInfo, kind: str | None) -> ReadingSource:

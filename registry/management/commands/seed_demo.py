@@ -69,7 +69,7 @@ class Command(BaseCommand):
                 "%(readings)d hourly readings, %(declarations)d declarations (%(seconds).1f s)."
             )
             % {
-                "firms": summary.firms - summary.campaign_operations,
+                "firms": summary.firms,
                 "facilities": summary.facilities,
                 "licences": summary.licences,
                 "connections": summary.connections,
