@@ -36,6 +36,9 @@ class FilingInline(admin.TabularInline):
     verbose_name = _("filing")
     verbose_name_plural = _("what firms filed about this person")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("firm", "person")  # each row names its firm
+
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -270,3 +270,14 @@ class CsvSource:
                 self.error(line, column.name, str(error))
                 ok = False
         return values if ok else None
+
+
+def kwh_problem(text: str) -> str:
+    """Say what is wrong with a kWh value that is not a plain decimal number (KWH_TEXT): CSV, JSON and 80020."""
+    if text.startswith("-") and KWH_TEXT.fullmatch(text[1:]):
+        return _("a reading cannot be negative")
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return _("“%(value)s” is not a number (use a decimal point)") % {"value": text}
+    return _("“%(value)s”: write a plain number below one billion with at most 3 decimal places") % {"value": text}

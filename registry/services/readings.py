@@ -19,7 +19,7 @@ import tempfile
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, BinaryIO
 
 import ijson
@@ -37,6 +37,7 @@ from registry.services.csvfiles import (
     NEGATIVE_ZERO,
     RowError,
     decoded_lines,
+    kwh_problem,
     parse_instant,
     printable,
 )
@@ -281,17 +282,6 @@ def _hour_problem(text: str, earliest: dt.datetime, latest: dt.datetime) -> str:
     ) % {"value": text, "earliest": f"{earliest:%Y-%m-%d %H:%M} UTC", "latest": f"{latest:%Y-%m-%d %H:%M} UTC"}
 
 
-def _kwh_problem(text: str) -> str:
-    """Say what is wrong with a kWh value that is not a plain decimal number."""
-    if text.startswith("-") and KWH_TEXT.fullmatch(text[1:]):
-        return _("a reading cannot be negative")
-    try:
-        Decimal(text)
-    except InvalidOperation:
-        return _("“%(value)s” is not a number (use a decimal point)") % {"value": text}
-    return _("“%(value)s”: write a plain number below one billion with at most 3 decimal places") % {"value": text}
-
-
 class _MeterDirectory:
     """meter_id → connection id, the grid operator of each meter, and each connection's latest stored hour."""
 
@@ -361,7 +351,7 @@ def _checked(
             elif not first_hour <= instant <= last_hour:
                 problem = ("period_start", _hour_problem(period, first_hour, last_hour))
             elif not kwh_ok(kwh) and not NEGATIVE_ZERO.fullmatch(kwh):
-                problem = ("kwh", _kwh_problem(kwh))
+                problem = ("kwh", kwh_problem(kwh))
             else:
                 if errors.items:
                     # Nothing will be saved: only keep looking for errors.

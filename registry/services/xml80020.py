@@ -35,7 +35,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from django.utils.translation import gettext as _
 
-from registry.services.csvfiles import KWH_TEXT, NEGATIVE_ZERO
+from registry.services.csvfiles import KWH_TEXT, NEGATIVE_ZERO, kwh_problem
 
 CLASS = "80020"
 READING_CHANNEL = "01"  # active energy received
@@ -323,7 +323,7 @@ class _Message:
         elif not text:
             self.error(self.line, "value", _("a value is required"))
         elif not KWH_TEXT.fullmatch(text) and not NEGATIVE_ZERO.fullmatch(text):
-            self.error(self.line, "value", _value_problem(text))
+            self.error(self.line, "value", kwh_problem(text))
         else:
             slot.kwh += Decimal(text)
             return
@@ -396,13 +396,3 @@ def _gaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     if covered < 60:
         gaps.append((covered, 60))
     return gaps
-
-
-def _value_problem(text: str) -> str:
-    if text.startswith("-") and KWH_TEXT.fullmatch(text[1:]):
-        return _("a reading cannot be negative")
-    if not re.fullmatch(r"[0-9]*\.?[0-9]*", text) or text == ".":
-        return _("“%(value)s” is not a number (use a decimal point)") % {"value": text}
-    return _("“%(value)s”: write a plain number of kWh below one billion with at most 3 decimal places") % {
-        "value": text
-    }

@@ -83,3 +83,23 @@ def test_the_kazakh_admin_writes_megawatts_in_cyrillic(client, regulator, firm_a
     for path in ("/admin/registry/flag/", "/admin/registry/facility/", "/admin/dashboard/"):
         text = Page(client.get(path)).text
         assert "МВт" in text and " MW" not in text and "MW," not in text, path
+
+
+def test_a_persons_page_names_every_filing_firm_without_a_query_each(client, regulator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import FirmFactory, OwnershipFactory, PersonFactory
+
+    client.force_login(regulator)
+    person = PersonFactory()
+
+    def queries_with(firms: int) -> int:
+        for _ in range(firms):
+            OwnershipFactory(person=person, firm=FirmFactory())
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/admin/registry/person/{person.pk}/change/").status_code == 200
+        return len(captured)
+
+    queries_with(0)  # the session and the user's permissions, cached after the first page
+    assert queries_with(1) == queries_with(5)

@@ -220,7 +220,7 @@ def test_an_operator_is_refused_another_operators_meter(meters):
     [
         ("-5", "a reading cannot be negative"),
         ("1,5", "“1,5” is not a number (use a decimal point)"),
-        ("1.2345", "“1.2345”: write a plain number of kWh below one billion with at most 3 decimal places"),
+        ("1.2345", "“1.2345”: write a plain number below one billion with at most 3 decimal places"),
         ("", "a value is required"),
     ],
 )
